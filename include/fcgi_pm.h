@@ -1,0 +1,85 @@
+/*
+ * mod_fcgi_pm: shared definitions.
+ *
+ * The configuration an operator writes is parsed into fcgi_pm_app_conf
+ * records (one per <FcgiPmApp>), kept in the configuration pool of one
+ * generation.  Everything that must outlive a generation lives either in
+ * the shared-memory table (fcgi_pm_table.h) or in the manager process.
+ */
+#ifndef FCGI_PM_H
+#define FCGI_PM_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_tables.h"
+#include "apr_hash.h"
+
+#include <sys/types.h>
+
+/*
+ * Version of the parent <-> manager protocol and of the records it carries.
+ * Bump it whenever a message, a record key or the meaning of one changes:
+ * a graceful after a module upgrade then hands the apps over to a new
+ * manager instead of talking to the old one in a language it does not know.
+ * Can be overridden at build time (the upgrade test builds a second .so).
+ */
+#ifndef FCGI_PM_PROTO_VERSION
+#define FCGI_PM_PROTO_VERSION 1
+#endif
+
+#define FCGI_PM_MAX_APPS        256   /* apps in the table */
+#define FCGI_PM_MAX_PROCESSES   64    /* workers of one app (Processes, MaxProcesses) */
+#define FCGI_PM_NAME_MAX        64    /* app name, including the NUL */
+#define FCGI_PM_ADDR_MAX        128   /* "unix:/path" or "tcp:host:port" */
+
+#define FCGI_PM_DEFAULT_PROCESSES        2
+#define FCGI_PM_DEFAULT_SHUTDOWN_TIMEOUT 30
+#define FCGI_PM_DEFAULT_IDLE_TIMEOUT     60
+#define FCGI_PM_MAX_SHUTDOWN_TIMEOUT     3600
+
+/* One <FcgiPmApp NAME> block. */
+typedef struct fcgi_pm_app_conf {
+    const char *name;
+    const char *defined_in;        /* "file:line" of the <FcgiPmApp> line */
+    apr_array_header_t *argv;      /* const char *: Command and its arguments */
+    apr_array_header_t *env;       /* const char *: "NAME=VALUE" from Env */
+    apr_array_header_t *passenv;   /* const char *: names from PassEnv */
+    int processes;
+    int max_processes;
+    int idle_timeout;
+    const char *user;              /* NULL: httpd's User */
+    const char *group;             /* NULL: httpd's Group */
+    const char *workdir;           /* NULL: the directory of Command */
+    const char *listen;            /* NULL: unix socket in FcgiPmSocketDir */
+    int restart_on_graceful;
+    int shutdown_timeout;
+    const char *restart_file;
+    /* Filled at post_config. */
+    const char *addr;              /* canonical "unix:/path" or "tcp:h:p" */
+    const char *socket_path;       /* unix socket path, NULL for TCP */
+    const char *proxy_handler;     /* handler string given to mod_proxy */
+    int listen_fd;                 /* the parent's copy of the listen socket */
+} fcgi_pm_app_conf;
+
+/* One FcgiPmPass seen while reading the configuration (checked later). */
+typedef struct fcgi_pm_pass_use {
+    const char *app;
+    const char *where;             /* "file:line" */
+} fcgi_pm_pass_use;
+
+/* Main-server configuration; apps are global to the server. */
+typedef struct fcgi_pm_server_conf {
+    const char *socket_dir;        /* NULL: DefaultRuntimeDir/fcgi-pm */
+    const char *pid_file;          /* NULL: DefaultRuntimeDir/fcgi-pm.pid */
+    apr_array_header_t *apps;      /* fcgi_pm_app_conf * in config order */
+    apr_hash_t *apps_by_name;
+} fcgi_pm_server_conf;
+
+/* Per-directory configuration: FcgiPmPass. */
+typedef struct fcgi_pm_dir_conf {
+    const char *pass;              /* app name, NULL when not set */
+} fcgi_pm_dir_conf;
+
+extern module AP_MODULE_DECLARE_DATA fcgi_pm_module;
+
+#endif /* FCGI_PM_H */

@@ -1,0 +1,116 @@
+/*
+ * The shared-memory table: apps, their workers and their counters.
+ *
+ * One anonymous shared segment, created once by the httpd parent in the
+ * process pool, so it survives every graceful and is inherited by the
+ * manager and by httpd's children through fork.  Writers:
+ *   - the manager writes everything but the request counters;
+ *   - httpd children update requests/in_flight with atomic operations.
+ * Readers (router, status page) read without locks: a torn read of a
+ * counter shows a stale figure, never a crash.
+ */
+#ifndef FCGI_PM_TABLE_H
+#define FCGI_PM_TABLE_H
+
+#include "fcgi_pm.h"
+#include "apr_shm.h"
+#include "apr_time.h"
+
+#define FCGI_PM_TABLE_MAGIC   0x46435054u  /* "FCPT" */
+#define FCGI_PM_TABLE_LAYOUT  1u           /* bump when the structs change */
+
+/* Room for a full rolling restart: old and new workers side by side. */
+#define FCGI_PM_WORKER_SLOTS  (2 * FCGI_PM_MAX_PROCESSES)
+
+typedef enum {
+    FCGI_PM_APP_FREE = 0,
+    FCGI_PM_APP_STARTING,      /* no worker accepting yet */
+    FCGI_PM_APP_RUNNING,
+    FCGI_PM_APP_BACKOFF,       /* start-up keeps failing: waiting to retry */
+    FCGI_PM_APP_DRAINING       /* removed from the configuration */
+} fcgi_pm_app_state;
+
+typedef enum {
+    FCGI_PM_WORKER_FREE = 0,
+    FCGI_PM_WORKER_STARTING,   /* forked, not yet blocked in accept() */
+    FCGI_PM_WORKER_READY,      /* accepting on the app's socket */
+    FCGI_PM_WORKER_RETIRING    /* told to finish its request and exit */
+} fcgi_pm_worker_state;
+
+typedef struct {
+    volatile pid_t pid;
+    volatile apr_uint32_t state;        /* fcgi_pm_worker_state */
+    apr_uint32_t generation;            /* app generation it was started for */
+    apr_uint32_t adopted;               /* left by a dead manager, not our child */
+    apr_uint32_t signalled;             /* retiring: SIGUSR1 sent */
+    apr_time_t started;
+    apr_time_t ready_at;
+    apr_time_t kill_at;                 /* SIGKILL deadline while retiring */
+} fcgi_pm_worker_slot;
+
+typedef struct {
+    volatile apr_uint32_t state;        /* fcgi_pm_app_state */
+    char name[FCGI_PM_NAME_MAX];
+    char addr[FCGI_PM_ADDR_MAX];
+    apr_uint32_t generation;            /* config generation of its workers */
+    apr_uint32_t processes;             /* configured */
+    volatile apr_uint32_t ready;        /* workers accepting */
+    volatile apr_uint32_t alive;        /* workers alive in any state */
+    /* updated by httpd children */
+    volatile apr_uint32_t requests;
+    volatile apr_uint32_t in_flight;
+    /* updated by the manager */
+    volatile apr_uint32_t restarts;     /* workers started to replace one */
+    volatile apr_uint32_t crashes;      /* exits on a signal or non-zero status */
+    apr_uint32_t failed_starts;         /* consecutive start-up failures */
+    apr_uint32_t backoff_step;
+    apr_uint32_t backoff_seconds;
+    apr_time_t backoff_until;
+    apr_time_t created;
+    apr_time_t last_exit_time;
+    int last_exit_status;               /* raw wait status */
+    fcgi_pm_worker_slot workers[FCGI_PM_WORKER_SLOTS];
+} fcgi_pm_app_slot;
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t layout;
+    apr_uint32_t max_apps;
+    apr_uint32_t max_workers;
+    volatile pid_t manager_pid;
+    apr_uint32_t manager_forks;         /* managers started by this httpd */
+    apr_time_t manager_started;
+    apr_time_t created;
+    volatile apr_uint32_t generation;   /* configuration generation applied */
+    volatile apr_uint32_t reloads;      /* generations received by managers */
+    fcgi_pm_app_slot apps[FCGI_PM_MAX_APPS];
+} fcgi_pm_table;
+
+/* Find the table in the process pool or create it there (parent only). */
+apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out);
+
+/* Slot of an app by name, NULL when the manager has none. */
+fcgi_pm_app_slot *fcgi_pm_table_find_app(fcgi_pm_table *t, const char *name);
+
+/* A free slot, claimed for NAME (manager only). */
+fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
+                                          const char *addr);
+
+/* Give a slot back (manager only). */
+void fcgi_pm_table_release_app(fcgi_pm_app_slot *a);
+
+/* A free worker slot of app A, NULL when all are taken (manager only). */
+fcgi_pm_worker_slot *fcgi_pm_table_claim_worker(fcgi_pm_app_slot *a, pid_t pid,
+                                                apr_uint32_t generation);
+
+/* The worker slot holding PID in any app, and its app. */
+fcgi_pm_worker_slot *fcgi_pm_table_find_worker(fcgi_pm_table *t, pid_t pid,
+                                               fcgi_pm_app_slot **app);
+
+/* Recount ready/alive of an app after its workers changed (manager only). */
+void fcgi_pm_table_recount(fcgi_pm_app_slot *a);
+
+const char *fcgi_pm_table_app_state_name(apr_uint32_t state);
+const char *fcgi_pm_table_worker_state_name(apr_uint32_t state);
+
+#endif /* FCGI_PM_TABLE_H */

@@ -1,0 +1,603 @@
+/*
+ * Reading <FcgiPmApp> blocks and checking FcgiPmPass.
+ *
+ * The block's sub-directives (Command, User, Listen, ...) share their
+ * names with core directives, so they are not registered with httpd:
+ * httpd builds the block's lines into a sub-tree and we read that tree
+ * here, each line with its own file and line number for the errors.
+ */
+#include "fcgi_pm_config.h"
+
+#include "http_log.h"
+#include "http_core.h"
+#include "apr_strings.h"
+#include "apr_lib.h"
+#include "apr_network_io.h"
+#include "mod_unixd.h"
+#include "unixd.h"
+
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <pwd.h>
+#include <grp.h>
+#include <unistd.h>
+
+/* FcgiPmPass uses seen in this configuration read (pconf lifetime). */
+static apr_array_header_t *pass_uses;
+
+typedef const char *(*app_directive_fn)(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                        const char *args);
+
+static const char *where(apr_pool_t *p, const ap_directive_t *d)
+{
+    return apr_psprintf(p, "%s:%d", d->filename, d->line_num);
+}
+
+/* A whole-string integer in [min, max]. */
+static const char *parse_int(apr_pool_t *p, const char *word, const char *what,
+                             long min, long max, int *out)
+{
+    char *end = NULL;
+    apr_int64_t v;
+
+    if (!word || !*word) {
+        return apr_psprintf(p, "%s needs a number", what);
+    }
+    errno = 0;
+    v = apr_strtoi64(word, &end, 10);
+    if (errno || !end || *end || end == word) {
+        return apr_psprintf(p, "%s: '%s' is not a number", what, word);
+    }
+    if (v < min || v > max) {
+        return apr_psprintf(p, "%s %s is out of range (%ld to %ld)",
+                            what, word, min, max);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+/* All words of ARGS; at least MIN of them and at most MAX (0: no limit). */
+static const char *words(apr_pool_t *p, const char *args, const char *what,
+                         int min, int max, apr_array_header_t **out)
+{
+    apr_array_header_t *w = apr_array_make(p, 4, sizeof(const char *));
+    const char *rest = args;
+
+    while (*rest) {
+        const char *word = ap_getword_conf(p, &rest);
+        if (!*word && !*rest) {
+            break;
+        }
+        APR_ARRAY_PUSH(w, const char *) = word;
+    }
+    if (w->nelts < min) {
+        return apr_psprintf(p, "%s needs %d argument%s", what, min,
+                            min == 1 ? "" : "s");
+    }
+    if (max && w->nelts > max) {
+        return apr_psprintf(p, "%s takes at most %d argument%s", what, max,
+                            max == 1 ? "" : "s");
+    }
+    *out = w;
+    return NULL;
+}
+
+static const char *one_word(apr_pool_t *p, const char *args, const char *what,
+                            const char **out)
+{
+    apr_array_header_t *w;
+    const char *err = words(p, args, what, 1, 1, &w);
+
+    if (!err) {
+        *out = APR_ARRAY_IDX(w, 0, const char *);
+    }
+    return err;
+}
+
+static int valid_env_name(const char *name)
+{
+    if (!*name || apr_isdigit(*name)) {
+        return 0;
+    }
+    for (; *name; name++) {
+        if (!apr_isalnum(*name) && *name != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *set_command(apr_pool_t *p, fcgi_pm_app_conf *app,
+                               const char *args)
+{
+    apr_array_header_t *w;
+    const char *path;
+    struct stat st;
+    const char *err;
+
+    if (app->argv) {
+        return "Command given twice";
+    }
+    if ((err = words(p, args, "Command", 1, 0, &w))) {
+        return err;
+    }
+    path = APR_ARRAY_IDX(w, 0, const char *);
+    if (path[0] != '/') {
+        return apr_psprintf(p, "Command '%s' is not an absolute path", path);
+    }
+    if (stat(path, &st) != 0) {
+        return apr_psprintf(p, "Command '%s' does not exist", path);
+    }
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
+        return apr_psprintf(p, "Command '%s' is not an executable file", path);
+    }
+    app->argv = w;
+    return NULL;
+}
+
+static const char *set_processes(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                 const char *args)
+{
+    const char *word, *err = one_word(p, args, "Processes", &word);
+    return err ? err : parse_int(p, word, "Processes", 1, FCGI_PM_MAX_PROCESSES,
+                                 &app->processes);
+}
+
+static const char *set_max_processes(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                     const char *args)
+{
+    const char *word, *err = one_word(p, args, "MaxProcesses", &word);
+    return err ? err : parse_int(p, word, "MaxProcesses", 1,
+                                 FCGI_PM_MAX_PROCESSES, &app->max_processes);
+}
+
+static const char *set_idle_timeout(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                    const char *args)
+{
+    const char *word, *err = one_word(p, args, "IdleTimeout", &word);
+    return err ? err : parse_int(p, word, "IdleTimeout", 1, 86400,
+                                 &app->idle_timeout);
+}
+
+static const char *set_shutdown_timeout(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                        const char *args)
+{
+    const char *word, *err = one_word(p, args, "ShutdownTimeout", &word);
+    return err ? err : parse_int(p, word, "ShutdownTimeout", 0,
+                                 FCGI_PM_MAX_SHUTDOWN_TIMEOUT,
+                                 &app->shutdown_timeout);
+}
+
+static const char *set_env(apr_pool_t *p, fcgi_pm_app_conf *app, const char *args)
+{
+    apr_array_header_t *w;
+    const char *name, *err = words(p, args, "Env", 1, 2, &w);
+
+    if (err) {
+        return err;
+    }
+    name = APR_ARRAY_IDX(w, 0, const char *);
+    if (!valid_env_name(name)) {
+        return apr_psprintf(p, "Env: '%s' is not a valid variable name", name);
+    }
+    APR_ARRAY_PUSH(app->env, const char *) = apr_pstrcat(p, name, "=",
+        w->nelts > 1 ? APR_ARRAY_IDX(w, 1, const char *) : "", NULL);
+    return NULL;
+}
+
+static const char *set_passenv(apr_pool_t *p, fcgi_pm_app_conf *app,
+                               const char *args)
+{
+    apr_array_header_t *w;
+    const char *err = words(p, args, "PassEnv", 1, 0, &w);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    for (i = 0; i < w->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(w, i, const char *);
+        if (!valid_env_name(name)) {
+            return apr_psprintf(p, "PassEnv: '%s' is not a valid variable name",
+                                name);
+        }
+        APR_ARRAY_PUSH(app->passenv, const char *) = name;
+    }
+    return NULL;
+}
+
+static const char *set_user(apr_pool_t *p, fcgi_pm_app_conf *app, const char *args)
+{
+    const char *word, *err = one_word(p, args, "User", &word);
+    struct passwd *pw;
+
+    if (err) {
+        return err;
+    }
+    pw = getpwnam(word);
+    if (!pw) {
+        return apr_psprintf(p, "User '%s' does not exist", word);
+    }
+    if (pw->pw_uid == 0) {
+        return "User: workers never run as root";
+    }
+    app->user = word;
+    return NULL;
+}
+
+static const char *set_group(apr_pool_t *p, fcgi_pm_app_conf *app,
+                             const char *args)
+{
+    const char *word, *err = one_word(p, args, "Group", &word);
+    struct group *gr;
+
+    if (err) {
+        return err;
+    }
+    gr = getgrnam(word);
+    if (!gr) {
+        return apr_psprintf(p, "Group '%s' does not exist", word);
+    }
+    if (gr->gr_gid == 0) {
+        return "Group: workers never run with group root";
+    }
+    app->group = word;
+    return NULL;
+}
+
+static const char *set_workdir(apr_pool_t *p, fcgi_pm_app_conf *app,
+                               const char *args)
+{
+    const char *word, *err = one_word(p, args, "WorkingDirectory", &word);
+    struct stat st;
+
+    if (err) {
+        return err;
+    }
+    if (word[0] != '/') {
+        return apr_psprintf(p, "WorkingDirectory '%s' is not an absolute path",
+                            word);
+    }
+    if (stat(word, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return apr_psprintf(p, "WorkingDirectory '%s' is not a directory", word);
+    }
+    app->workdir = word;
+    return NULL;
+}
+
+static const char *set_listen(apr_pool_t *p, fcgi_pm_app_conf *app,
+                              const char *args)
+{
+    const char *word, *err = one_word(p, args, "Listen", &word);
+    char *host = NULL, *scope = NULL;
+    apr_port_t port = 0;
+
+    if (err) {
+        return err;
+    }
+    if (apr_parse_addr_port(&host, &scope, &port, word, p) != APR_SUCCESS
+        || port == 0) {
+        return apr_psprintf(p, "Listen '%s' is not host:port", word);
+    }
+    app->listen = word;
+    return NULL;
+}
+
+static const char *set_restart_on_graceful(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                           const char *args)
+{
+    const char *word, *err = one_word(p, args, "RestartOnGraceful", &word);
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(word, "on")) {
+        app->restart_on_graceful = 1;
+    }
+    else if (!strcasecmp(word, "off")) {
+        app->restart_on_graceful = 0;
+    }
+    else {
+        return apr_psprintf(p, "RestartOnGraceful must be On or Off, not '%s'",
+                            word);
+    }
+    return NULL;
+}
+
+static const char *set_restart_file(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                    const char *args)
+{
+    const char *word, *err = one_word(p, args, "RestartFile", &word);
+
+    if (err) {
+        return err;
+    }
+    if (word[0] != '/') {
+        return apr_psprintf(p, "RestartFile '%s' is not an absolute path", word);
+    }
+    app->restart_file = word;
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    app_directive_fn fn;
+} app_directives[] = {
+    { "Command",           set_command },
+    { "Processes",         set_processes },
+    { "MaxProcesses",      set_max_processes },
+    { "IdleTimeout",       set_idle_timeout },
+    { "Env",               set_env },
+    { "PassEnv",           set_passenv },
+    { "User",              set_user },
+    { "Group",             set_group },
+    { "WorkingDirectory",  set_workdir },
+    { "Listen",            set_listen },
+    { "RestartOnGraceful", set_restart_on_graceful },
+    { "ShutdownTimeout",   set_shutdown_timeout },
+    { "RestartFile",       set_restart_file },
+};
+
+static const char *known_directives(apr_pool_t *p)
+{
+    const char *list = NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof(app_directives) / sizeof(app_directives[0]); i++) {
+        list = list ? apr_pstrcat(p, list, ", ", app_directives[i].name, NULL)
+                    : app_directives[i].name;
+    }
+    return list;
+}
+
+static const char *apply_app_directive(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                       const ap_directive_t *d)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(app_directives) / sizeof(app_directives[0]); i++) {
+        if (!strcasecmp(d->directive, app_directives[i].name)) {
+            return app_directives[i].fn(p, app, d->args ? d->args : "");
+        }
+    }
+    return apr_psprintf(p, "unknown directive '%s' (known: %s)", d->directive,
+                        known_directives(p));
+}
+
+static int valid_app_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n >= FCGI_PM_NAME_MAX) {
+        return 0;
+    }
+    for (; *name; name++) {
+        if (!apr_isalnum(*name) && *name != '.' && *name != '_' && *name != '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static fcgi_pm_app_conf *new_app(apr_pool_t *p, const char *name,
+                                 const char *defined_in)
+{
+    fcgi_pm_app_conf *app = apr_pcalloc(p, sizeof(*app));
+
+    app->name = name;
+    app->defined_in = defined_in;
+    app->env = apr_array_make(p, 4, sizeof(const char *));
+    app->passenv = apr_array_make(p, 4, sizeof(const char *));
+    app->processes = FCGI_PM_DEFAULT_PROCESSES;
+    app->idle_timeout = FCGI_PM_DEFAULT_IDLE_TIMEOUT;
+    app->restart_on_graceful = 1;
+    app->shutdown_timeout = FCGI_PM_DEFAULT_SHUTDOWN_TIMEOUT;
+    app->listen_fd = -1;
+    return app;
+}
+
+const char *fcgi_pm_config_app_section(cmd_parms *cmd, fcgi_pm_server_conf *sc,
+                                       const char *arg)
+{
+    apr_pool_t *p = cmd->pool;
+    const char *here = where(p, cmd->directive);
+    const char *endp = ap_strrchr_c(arg, '>');
+    const char *args, *name;
+    const ap_directive_t *d;
+    fcgi_pm_app_conf *app;
+    const char *err;
+
+    if ((err = ap_check_cmd_context(cmd, GLOBAL_ONLY))) {
+        return apr_pstrcat(p, here, ": ", err, NULL);
+    }
+    if (!endp) {
+        return apr_psprintf(p, "%s: <FcgiPmApp> line is missing its closing '>'",
+                            here);
+    }
+    args = apr_pstrndup(p, arg, endp - arg);
+    name = ap_getword_conf(p, &args);
+    if (!*name || *args) {
+        return apr_psprintf(p, "%s: <FcgiPmApp> takes exactly one name", here);
+    }
+    if (!valid_app_name(name)) {
+        return apr_psprintf(p, "%s: app name '%s' is invalid: use 1 to %d letters, "
+                            "digits, '.', '_' or '-'", here, name,
+                            FCGI_PM_NAME_MAX - 1);
+    }
+    if (apr_hash_get(sc->apps_by_name, name, APR_HASH_KEY_STRING)) {
+        fcgi_pm_app_conf *first = apr_hash_get(sc->apps_by_name, name,
+                                               APR_HASH_KEY_STRING);
+        return apr_psprintf(p, "%s: app '%s' is already defined at %s", here,
+                            name, first->defined_in);
+    }
+    if (sc->apps->nelts >= FCGI_PM_MAX_APPS) {
+        return apr_psprintf(p, "%s: too many apps (at most %d)", here,
+                            FCGI_PM_MAX_APPS);
+    }
+
+    app = new_app(p, name, here);
+    for (d = cmd->directive->first_child; d; d = d->next) {
+        if ((err = apply_app_directive(p, app, d))) {
+            return apr_psprintf(p, "%s: <FcgiPmApp %s>: %s", where(p, d), name,
+                                err);
+        }
+    }
+    if (!app->argv) {
+        return apr_psprintf(p, "%s: <FcgiPmApp %s> has no Command", here, name);
+    }
+    if (app->max_processes && app->max_processes < app->processes) {
+        return apr_psprintf(p, "%s: <FcgiPmApp %s>: MaxProcesses %d is below "
+                            "Processes %d", here, name, app->max_processes,
+                            app->processes);
+    }
+    APR_ARRAY_PUSH(sc->apps, fcgi_pm_app_conf *) = app;
+    apr_hash_set(sc->apps_by_name, name, APR_HASH_KEY_STRING, app);
+    return NULL;
+}
+
+void fcgi_pm_config_reset(apr_pool_t *pconf)
+{
+    pass_uses = apr_array_make(pconf, 8, sizeof(fcgi_pm_pass_use));
+}
+
+void fcgi_pm_config_note_pass(cmd_parms *cmd, const char *app)
+{
+    fcgi_pm_pass_use *use;
+
+    if (!pass_uses) {
+        fcgi_pm_config_reset(cmd->pool);
+    }
+    use = apr_array_push(pass_uses);
+    use->app = app;
+    use->where = where(cmd->pool, cmd->directive);
+}
+
+const char *fcgi_pm_config_generic_backend(cmd_parms *cmd)
+{
+    module *mod = ap_top_module;   /* where the search starts */
+    const command_rec *backend_type =
+        ap_find_command_in_modules("ProxyFCGIBackendType", &mod);
+    cmd_parms as_if;
+    void *mconfig;
+
+    if (!backend_type || !mod || backend_type->args_how != TAKE1) {
+        return NULL;
+    }
+    /* As if "ProxyFCGIBackendType GENERIC" were written in this section. */
+    mconfig = ap_set_config_vectors(cmd->server, cmd->context, cmd->path, mod,
+                                    cmd->pool);
+    as_if = *cmd;
+    as_if.cmd = backend_type;
+    as_if.info = backend_type->cmd_data;
+    return backend_type->AP_TAKE1(&as_if, mconfig, "GENERIC");
+}
+
+const char *fcgi_pm_config_socket_dir(apr_pool_t *p, fcgi_pm_server_conf *sc)
+{
+    return sc->socket_dir ? sc->socket_dir : ap_runtime_dir_relative(p, "fcgi-pm");
+}
+
+const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc)
+{
+    return sc->pid_file ? sc->pid_file : ap_runtime_dir_relative(p, "fcgi-pm.pid");
+}
+
+void fcgi_pm_config_worker_ids(const fcgi_pm_app_conf *app, uid_t *uid, gid_t *gid)
+{
+    *uid = ap_unixd_config.user_id;
+    *gid = ap_unixd_config.group_id;
+    if (app->user) {
+        struct passwd *pw = getpwnam(app->user);
+        if (pw) {
+            *uid = pw->pw_uid;
+            if (!app->group) {
+                *gid = pw->pw_gid;
+            }
+        }
+    }
+    if (app->group) {
+        struct group *gr = getgrnam(app->group);
+        if (gr) {
+            *gid = gr->gr_gid;
+        }
+    }
+}
+
+/* Canonical address of APP, the one place that decides a socket's name. */
+static const char *app_address(apr_pool_t *p, const char *socket_dir,
+                               fcgi_pm_app_conf *app)
+{
+    if (app->listen) {
+        char *host = NULL, *scope = NULL;
+        apr_port_t port = 0;
+        apr_sockaddr_t *sa = NULL;
+        char *ip = NULL;
+
+        if (apr_parse_addr_port(&host, &scope, &port, app->listen, p)
+            != APR_SUCCESS || !port) {
+            return NULL;
+        }
+        if (apr_sockaddr_info_get(&sa, host ? host : "127.0.0.1", APR_UNSPEC,
+                                  port, 0, p) != APR_SUCCESS
+            || apr_sockaddr_ip_get(&ip, sa) != APR_SUCCESS) {
+            return NULL;
+        }
+        app->socket_path = NULL;
+        app->proxy_handler = apr_psprintf(p, sa->family == APR_INET6
+                                          ? "proxy:fcgi://[%s]:%d"
+                                          : "proxy:fcgi://%s:%d", ip, port);
+        return apr_psprintf(p, sa->family == APR_INET6 ? "tcp:[%s]:%d"
+                                                       : "tcp:%s:%d", ip, port);
+    }
+    app->socket_path = apr_pstrcat(p, socket_dir, "/", app->name, ".sock", NULL);
+    app->proxy_handler = apr_pstrcat(p, "proxy:unix:", app->socket_path,
+                                     "|fcgi://localhost", NULL);
+    return apr_pstrcat(p, "unix:", app->socket_path, NULL);
+}
+
+const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
+                                 fcgi_pm_server_conf *sc)
+{
+    const char *socket_dir = fcgi_pm_config_socket_dir(pconf, sc);
+    apr_hash_t *addrs = apr_hash_make(pconf);
+    struct sockaddr_un sun;
+    int i;
+
+    for (i = 0; pass_uses && i < pass_uses->nelts; i++) {
+        fcgi_pm_pass_use *use = &APR_ARRAY_IDX(pass_uses, i, fcgi_pm_pass_use);
+        if (!apr_hash_get(sc->apps_by_name, use->app, APR_HASH_KEY_STRING)) {
+            return apr_psprintf(pconf, "%s: FcgiPmPass: no <FcgiPmApp %s> is "
+                                "defined", use->where, use->app);
+        }
+        if (!ap_find_linked_module("mod_proxy_fcgi.c")) {
+            return apr_psprintf(pconf, "%s: FcgiPmPass needs mod_proxy and "
+                                "mod_proxy_fcgi: load them with LoadModule",
+                                use->where);
+        }
+    }
+    for (i = 0; i < sc->apps->nelts; i++) {
+        fcgi_pm_app_conf *app = APR_ARRAY_IDX(sc->apps, i, fcgi_pm_app_conf *);
+        const char *other;
+
+        app->addr = app_address(pconf, socket_dir, app);
+        if (!app->addr) {
+            return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: cannot resolve "
+                                "Listen %s", app->defined_in, app->name,
+                                app->listen);
+        }
+        if (strlen(app->addr) >= FCGI_PM_ADDR_MAX || (app->socket_path
+            && strlen(app->socket_path) >= sizeof(sun.sun_path))) {
+            return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: socket address '%s' "
+                                "is too long (shorten FcgiPmSocketDir)",
+                                app->defined_in, app->name, app->addr);
+        }
+        other = apr_hash_get(addrs, app->addr, APR_HASH_KEY_STRING);
+        if (other) {
+            return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: Listen %s is "
+                                "already used by app '%s'", app->defined_in,
+                                app->name, app->listen, other);
+        }
+        apr_hash_set(addrs, app->addr, APR_HASH_KEY_STRING, app->name);
+    }
+    return NULL;
+}

@@ -1,0 +1,410 @@
+/*
+ * The httpd parent's side of mod_fcgi_pm.
+ *
+ * What must outlive a configuration generation is kept in the process
+ * pool as plain data (pids, descriptors, the table's address): the DSO is
+ * unloaded and loaded again at every graceful, so nothing kept there may
+ * point into it (no function pointers, no cleanups of ours).  What needs
+ * our code (watching the manager) is registered again with each pconf.
+ */
+#include "fcgi_pm_parent.h"
+#include "fcgi_pm_config.h"
+#include "fcgi_pm_manager.h"
+#include "fcgi_pm_proto.h"
+#include "fcgi_pm_sock.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "apr_strings.h"
+#include "apr_thread_proc.h"
+#include "mod_unixd.h"
+#include "unixd.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+APLOG_USE_MODULE(fcgi_pm);
+
+/*
+ * Kept in the process pool under a key that never changes.  Its first
+ * four fields are the same in every version of the module: a newer
+ * module loaded by a graceful reads them to find the running manager and
+ * learn which protocol it speaks (and so whether it must take over).
+ */
+#define STATE_KEY   "fcgi_pm_parent_state"
+#define STATE_MAGIC 0x46435053u  /* "FCPS" */
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t proto;          /* protocol of the running manager */
+    pid_t manager_pid;           /* 0: none */
+    int ctl_fd;                  /* our end of its control socket, or -1 */
+    /* version-specific from here on */
+    int generations;             /* real post_configs seen */
+    apr_time_t forked_at;        /* when the current manager was forked */
+    int quick_deaths;            /* managers that died soon after start */
+    int refork_pending;          /* re-fork at the next monitor tick */
+} parent_state;
+
+#define QUICK_DEATH_SECONDS 10
+#define QUICK_DEATHS_BEFORE_PAUSE 3
+
+/* One configuration generation's view, in pconf. */
+typedef struct {
+    apr_pool_t *pconf;
+    server_rec *s;
+    fcgi_pm_server_conf *sc;
+    parent_state *state;
+    apr_proc_t manager;          /* registered as an "other child" */
+} parent_gen;
+
+static fcgi_pm_table *table;     /* this generation's pointer to the table */
+static parent_gen *current_gen;  /* this generation's context (for monitor) */
+
+fcgi_pm_table *fcgi_pm_parent_table(void)
+{
+    return table;
+}
+
+static parent_state *get_state(apr_pool_t *process_pool)
+{
+    void *data = NULL;
+    parent_state *st;
+
+    apr_pool_userdata_get(&data, STATE_KEY, process_pool);
+    if (data) {
+        return data;
+    }
+    st = apr_pcalloc(process_pool, sizeof(*st));
+    st->magic = STATE_MAGIC;
+    st->proto = FCGI_PM_PROTO_VERSION;
+    st->ctl_fd = -1;
+    apr_pool_userdata_set(st, STATE_KEY, apr_pool_cleanup_null, process_pool);
+    return st;
+}
+
+static int manager_alive(const parent_state *st)
+{
+    return st->manager_pid > 0 && kill(st->manager_pid, 0) == 0;
+}
+
+/* Fork the manager.  The child never returns into httpd. */
+static apr_status_t fork_manager(parent_gen *g)
+{
+    int sv[2];
+    pid_t pid, parent = getpid();
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        return errno;
+    }
+    pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return err;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        fcgi_pm_manager_main(sv[1], table, g->s, parent);
+    }
+    close(sv[1]);
+    if (g->state->ctl_fd >= 0) {
+        close(g->state->ctl_fd);
+    }
+    g->state->ctl_fd = sv[0];
+    g->state->manager_pid = pid;
+    g->state->forked_at = apr_time_now();
+    g->state->refork_pending = 0;
+    g->state->proto = FCGI_PM_PROTO_VERSION;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, g->s,
+                 "manager started, pid %ld", (long)pid);
+    return APR_SUCCESS;
+}
+
+static apr_status_t send_app(parent_gen *g, apr_pool_t *p, fcgi_pm_app_conf *app)
+{
+    fcgi_pm_rec *rec = fcgi_pm_proto_app_record(p, app);
+    dev_t dev = 0;
+    ino_t ino = 0;
+
+    if (app->socket_path
+        && fcgi_pm_sock_identity(app->socket_path, &dev, &ino) == 0) {
+        fcgi_pm_proto_put_int(rec, "sock_dev", (long)dev);
+        fcgi_pm_proto_put_int(rec, "sock_ino", (long)ino);
+    }
+    return fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_APP, rec,
+                              app->listen_fd, 5000);
+}
+
+/* Hand this generation's apps to the manager (BEGIN, APP..., COMMIT). */
+static apr_status_t send_generation(parent_gen *g, pid_t takeover)
+{
+    apr_pool_t *p;
+    fcgi_pm_rec *rec;
+    apr_status_t rv;
+    int i;
+
+    apr_pool_create(&p, g->pconf);
+    rec = fcgi_pm_proto_record(p);
+    fcgi_pm_proto_put_int(rec, "generation", ap_state_query(AP_SQ_CONFIG_GEN));
+    fcgi_pm_proto_put_int(rec, "log_level", g->s->log.level);
+    fcgi_pm_proto_put(rec, "pid_file", fcgi_pm_config_pid_file(p, g->sc));
+    if (takeover > 0) {
+        fcgi_pm_proto_put_int(rec, "takeover_pid", (long)takeover);
+    }
+    /* Our stderr is the current error log: after a log rotation and a
+     * graceful the manager and the workers write to the new file. */
+    rv = fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_BEGIN, rec,
+                            STDERR_FILENO, 5000);
+    for (i = 0; rv == APR_SUCCESS && i < g->sc->apps->nelts; i++) {
+        fcgi_pm_app_conf *app = APR_ARRAY_IDX(g->sc->apps, i, fcgi_pm_app_conf *);
+        if (app->listen_fd >= 0) {
+            rv = send_app(g, p, app);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_COMMIT, NULL, -1,
+                                5000);
+    }
+    apr_pool_destroy(p);
+    return rv;
+}
+
+/* Read the manager's answers; with WAIT_MS > 0 wait for READY that long. */
+static void read_answers(parent_gen *g, int wait_ms)
+{
+    char *buf = apr_palloc(g->pconf, FCGI_PM_MSG_MAX);
+    apr_time_t until = apr_time_now() + apr_time_from_msec(wait_ms);
+    fcgi_pm_msg msg;
+    int rc;
+
+    for (;;) {
+        struct pollfd pfd = { g->state->ctl_fd, POLLIN, 0 };
+        int left = (int)apr_time_as_msec(until - apr_time_now());
+        if (wait_ms > 0 && left <= 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, g->s,
+                         "apps not ready after %d s; serving anyway",
+                         wait_ms / 1000);
+            return;
+        }
+        if (poll(&pfd, 1, wait_ms > 0 ? left : 0) <= 0) {
+            if (wait_ms > 0 && errno == EINTR) {
+                continue;
+            }
+            if (wait_ms == 0) {
+                return;
+            }
+            continue;
+        }
+        rc = fcgi_pm_proto_recv(g->state->ctl_fd, buf, &msg, 1);
+        if (rc <= 0) {
+            return;
+        }
+        if (msg.fd >= 0) {
+            close(msg.fd);
+        }
+        if (msg.type == FCGI_PM_MSG_READY && wait_ms > 0) {
+            return;
+        }
+    }
+}
+
+static void watch_manager(parent_gen *g);
+
+/* Start a manager (or a successor taking over from TAKEOVER) and give it
+ * the apps.  WAIT_MS > 0: wait for the apps to be ready. */
+static void start_manager(parent_gen *g, pid_t takeover, int wait_ms)
+{
+    apr_status_t rv = fork_manager(g);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, g->s, "cannot fork the manager");
+        return;
+    }
+    watch_manager(g);
+    rv = send_generation(g, takeover);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, g->s,
+                     "cannot hand the apps to the new manager (pid %ld)",
+                     (long)g->state->manager_pid);
+        return;
+    }
+    read_answers(g, wait_ms);
+}
+
+/*
+ * Called by the MPM (apr_proc_other_child_*) about the manager.  Only
+ * its death matters: the manager is never stopped from here, since a
+ * graceful unregisters it too (APR_OC_REASON_UNREGISTER / RESTART) and it
+ * must live on.  httpd's own exit reaches it as SIGTERM (PR_SET_PDEATHSIG).
+ */
+static void manager_event(int reason, void *data, apr_wait_t status)
+{
+    parent_gen *g = data;
+
+    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) {
+        return;
+    }
+    apr_proc_other_child_unregister(g);
+    if (g->manager.pid != g->state->manager_pid) {
+        return;                  /* a predecessor that handed over */
+    }
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, g->s,
+                 "manager pid %ld died (wait status %d); starting a new one "
+                 "that takes over the running apps",
+                 (long)g->manager.pid, (int)status);
+    g->state->manager_pid = 0;
+    if (apr_time_now() - g->state->forked_at
+        < apr_time_from_sec(QUICK_DEATH_SECONDS)) {
+        g->state->quick_deaths++;
+    }
+    else {
+        g->state->quick_deaths = 0;
+    }
+    if (g->state->quick_deaths >= QUICK_DEATHS_BEFORE_PAUSE) {
+        /* Do not fork in a tight loop: the monitor hook tries again. */
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, g->s,
+                     "the manager died %d times within %d s of its start; "
+                     "next attempt in a few seconds", g->state->quick_deaths,
+                     QUICK_DEATH_SECONDS);
+        g->state->refork_pending = 1;
+        return;
+    }
+    start_manager(g, 0, 0);
+}
+
+int fcgi_pm_parent_monitor(apr_pool_t *p, server_rec *s)
+{
+    parent_gen *g = current_gen;
+
+    if (g && g->state->refork_pending && !manager_alive(g->state)) {
+        start_manager(g, 0, 0);
+    }
+    return DECLINED;
+}
+
+static void watch_manager(parent_gen *g)
+{
+    g->manager.pid = g->state->manager_pid;
+    g->manager.in = g->manager.out = g->manager.err = NULL;
+    apr_proc_other_child_register(&g->manager, manager_event, g, NULL, g->pconf);
+}
+
+/* Open (or keep) every app's listen socket. */
+static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
+{
+    uid_t uid = ap_unixd_config.user_id;
+    gid_t gid = ap_unixd_config.group_id;
+    const char *dir = fcgi_pm_config_socket_dir(g->pconf, g->sc);
+    const char *dir_err = NULL;
+    int i, dir_done = 0;
+
+    for (i = 0; i < g->sc->apps->nelts; i++) {
+        fcgi_pm_app_conf *app = APR_ARRAY_IDX(g->sc->apps, i, fcgi_pm_app_conf *);
+        const char *err = NULL;
+
+        if (app->socket_path && !dir_done) {
+            dir_err = fcgi_pm_sock_prepare_dir(g->pconf, dir, uid, gid);
+            dir_done = 1;
+        }
+        if (app->socket_path && dir_err) {
+            err = dir_err;
+        }
+        else {
+            app->listen_fd = fcgi_pm_sock_acquire(process_pool, g->pconf, app,
+                                                  uid, gid,
+                                                  g->state->generations, &err);
+        }
+        if (app->listen_fd < 0) {
+            /* httpd keeps running; requests for this app get a 503. */
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, g->s,
+                         "app %s: no listen socket, the app is not started: %s",
+                         app->name, err);
+        }
+    }
+}
+
+int fcgi_pm_parent_post_config(apr_pool_t *pconf, server_rec *s,
+                               fcgi_pm_server_conf *sc)
+{
+    apr_pool_t *process_pool = s->process->pool;
+    parent_gen *g;
+    int first;
+    apr_status_t rv;
+
+    /* httpd reads its configuration twice at start-up; the first pass
+     * only checks it and must not leave a manager behind. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    rv = fcgi_pm_table_attach(process_pool, &table);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "cannot create the shared-memory table");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    g = apr_pcalloc(pconf, sizeof(*g));
+    g->pconf = pconf;
+    g->s = s;
+    g->sc = sc;
+    g->state = get_state(process_pool);
+    first = g->state->generations++ == 0;
+    current_gen = g;
+
+    if (!sc->apps->nelts && !manager_alive(g->state)) {
+        return OK;               /* loaded without apps: nothing to run */
+    }
+    acquire_sockets(g, process_pool);
+
+    if (manager_alive(g->state) && g->state->proto == FCGI_PM_PROTO_VERSION) {
+        watch_manager(g);
+        read_answers(g, 0);
+        rv = send_generation(g, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                         "cannot hand the new configuration to the manager "
+                         "(pid %ld)", (long)g->state->manager_pid);
+        }
+    }
+    else if (manager_alive(g->state)) {
+        /* A module of another version forked the running manager (the
+         * module file was upgraded): a new manager takes the sockets over
+         * and retires the old one once its own workers accept. */
+        pid_t old = g->state->manager_pid;
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "manager pid %ld speaks protocol %u, this module %u: "
+                     "starting a new manager to take over", (long)old,
+                     g->state->proto, FCGI_PM_PROTO_VERSION);
+        start_manager(g, old, 0); /* closing the old control socket does
+                                   * not stop it: SIGUSR2 from its
+                                   * successor will */
+    }
+    else {
+        start_manager(g, 0, first ? 15000 : 0);
+    }
+    fcgi_pm_sock_release_unused(process_pool, g->state->generations);
+    return OK;
+}
+
+void fcgi_pm_parent_child_init(apr_pool_t *p, server_rec *s)
+{
+    void *data = NULL;
+    parent_state *st;
+
+    /* httpd's children only route requests: they do not need the
+     * manager's control socket (holding it would also keep it open). */
+    apr_pool_userdata_get(&data, STATE_KEY, s->process->pool);
+    st = data;
+    if (st && st->ctl_fd >= 0) {
+        close(st->ctl_fd);
+        st->ctl_fd = -1;
+    }
+    fcgi_pm_sock_close_all(s->process->pool);
+}

@@ -1,0 +1,70 @@
+/*
+ * FcgiPmPass NAME: the request goes to mod_proxy_fcgi, exactly as with
+ * SetHandler "proxy:unix:/path/NAME.sock|fcgi://localhost", so the data
+ * path is httpd child -> worker and the manager is never in it.  Here we
+ * only pick the socket, count the request in the table and answer 503
+ * at once for an app that cannot serve (backing off after start-up
+ * failures), rather than letting the request wait in its queue.
+ */
+#include "fcgi_pm_route.h"
+#include "fcgi_pm_parent.h"
+#include "fcgi_pm_table.h"
+
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "http_request.h"
+#include "apr_atomic.h"
+#include "apr_strings.h"
+
+APLOG_USE_MODULE(fcgi_pm);
+
+static apr_status_t request_done(void *data)
+{
+    fcgi_pm_app_slot *a = data;
+
+    apr_atomic_dec32(&a->in_flight);
+    apr_atomic_inc32(&a->requests);
+    return APR_SUCCESS;
+}
+
+int fcgi_pm_route_fixup(request_rec *r)
+{
+    fcgi_pm_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                &fcgi_pm_module);
+    fcgi_pm_server_conf *sc;
+    fcgi_pm_app_conf *app;
+    fcgi_pm_table *t;
+    fcgi_pm_app_slot *a;
+
+    if (!dc || !dc->pass || r->proxyreq) {
+        return DECLINED;
+    }
+    sc = ap_get_module_config(ap_server_conf->module_config, &fcgi_pm_module);
+    app = apr_hash_get(sc->apps_by_name, dc->pass, APR_HASH_KEY_STRING);
+    if (!app || !app->proxy_handler) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "FcgiPmPass %s: no such app", dc->pass);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    t = fcgi_pm_parent_table();
+    a = t ? fcgi_pm_table_find_app(t, app->name) : NULL;
+    if (a && a->state == FCGI_PM_APP_BACKOFF && a->ready == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "app %s: not serving (start-up keeps failing, next "
+                      "try in %u s at most): 503", app->name,
+                      a->backoff_seconds);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%u",
+                                    a->backoff_seconds ? a->backoff_seconds : 1));
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    r->handler = app->proxy_handler;
+    if (a && !r->main) {
+        apr_atomic_inc32(&a->in_flight);
+        apr_pool_cleanup_register(r->pool, a, request_done,
+                                  apr_pool_cleanup_null);
+    }
+    return OK;
+}

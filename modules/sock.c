@@ -1,0 +1,343 @@
+/*
+ * Listen sockets kept across reloads, and descriptor housekeeping.
+ */
+#include "fcgi_pm_sock.h"
+
+#include "apr_strings.h"
+#include "apr_file_io.h"
+#include "apr_network_io.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define REGISTRY_KEY   "fcgi_pm_sockets_v1"
+#define REGISTRY_SIZE  (2 * FCGI_PM_MAX_APPS)
+
+typedef struct {
+    char addr[FCGI_PM_ADDR_MAX];
+    int fd;
+    int generation;              /* last generation that used it */
+    dev_t dev;                   /* unix: the socket file, to notice it */
+    ino_t ino;                   /* was removed or replaced behind us */
+} sock_entry;
+
+typedef struct {
+    int n;
+    sock_entry e[REGISTRY_SIZE];
+} sock_registry;
+
+/* The registry lives in the process pool, fixed-size, so that reloads
+ * never grow the parent's memory. */
+static sock_registry *registry(apr_pool_t *process_pool)
+{
+    void *data = NULL;
+
+    apr_pool_userdata_get(&data, REGISTRY_KEY, process_pool);
+    if (!data) {
+        data = apr_pcalloc(process_pool, sizeof(sock_registry));
+        apr_pool_userdata_set(data, REGISTRY_KEY, apr_pool_cleanup_null,
+                              process_pool);
+    }
+    return data;
+}
+
+void fcgi_pm_sock_cloexec(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFD);
+
+    if (flags >= 0) {
+        fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
+    }
+}
+
+const char *fcgi_pm_sock_prepare_dir(apr_pool_t *p, const char *dir,
+                                     uid_t uid, gid_t gid)
+{
+    struct stat st;
+    apr_status_t rv;
+
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            return apr_psprintf(p, "FcgiPmSocketDir %s is not a directory", dir);
+        }
+        return NULL;
+    }
+    rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        char msg[120];
+        return apr_psprintf(p, "cannot create FcgiPmSocketDir %s: %s", dir,
+                            apr_strerror(rv, msg, sizeof(msg)));
+    }
+    /* httpd's children (UID) must reach the sockets; nobody else. */
+    if (geteuid() == 0 && chown(dir, uid, gid) != 0) {
+        return apr_psprintf(p, "cannot chown FcgiPmSocketDir %s: %s", dir,
+                            strerror(errno));
+    }
+    if (chmod(dir, 0700) != 0) {
+        return apr_psprintf(p, "cannot chmod FcgiPmSocketDir %s: %s", dir,
+                            strerror(errno));
+    }
+    return NULL;
+}
+
+static int file_identity(const char *path, dev_t *dev, ino_t *ino)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        return -1;
+    }
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return 0;
+}
+
+static int open_unix(apr_pool_t *p, const char *path, uid_t uid, gid_t gid,
+                     sock_entry *e, const char **err)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    mode_t old_mask;
+    int fd, rc;
+
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            *err = apr_psprintf(p, "%s exists and is not a socket", path);
+            return -1;
+        }
+        /* Left by a crash or by an httpd that is going away: ours now. */
+        if (unlink(path) != 0) {
+            *err = apr_psprintf(p, "cannot remove stale socket %s: %s", path,
+                                strerror(errno));
+            return -1;
+        }
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = apr_psprintf(p, "socket(): %s", strerror(errno));
+        return -1;
+    }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    apr_cpystrn(sun.sun_path, path, sizeof(sun.sun_path));
+    /* Created 0600 from the start: never a moment where others connect.
+     * The parent is single-threaded here, so the umask change is safe. */
+    old_mask = umask(0177);
+    rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old_mask);
+    if (rc != 0) {
+        *err = apr_psprintf(p, "cannot bind %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if ((geteuid() == 0 && chown(path, uid, gid) != 0)
+        || listen(fd, SOMAXCONN) != 0
+        || file_identity(path, &e->dev, &e->ino) != 0) {
+        *err = apr_psprintf(p, "cannot set up socket %s: %s", path,
+                            strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+static int open_tcp(apr_pool_t *p, const char *listen_arg, const char **err)
+{
+    char *host = NULL, *scope = NULL;
+    apr_port_t port = 0;
+    apr_sockaddr_t *sa = NULL;
+    int fd, one = 1;
+
+    if (apr_parse_addr_port(&host, &scope, &port, listen_arg, p) != APR_SUCCESS
+        || apr_sockaddr_info_get(&sa, host ? host : "127.0.0.1", APR_UNSPEC,
+                                 port, 0, p) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "cannot resolve Listen %s", listen_arg);
+        return -1;
+    }
+    fd = socket(sa->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = apr_psprintf(p, "socket(): %s", strerror(errno));
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0
+        || bind(fd, (struct sockaddr *)&sa->sa, sa->salen) != 0
+        || listen(fd, SOMAXCONN) != 0) {
+        *err = apr_psprintf(p, "cannot listen on %s: %s", listen_arg,
+                            strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Still usable: open, and for unix sockets the file is still ours. */
+static int entry_valid(const sock_entry *e, const char *socket_path)
+{
+    dev_t dev;
+    ino_t ino;
+
+    if (fcntl(e->fd, F_GETFD) < 0) {
+        return 0;
+    }
+    if (!socket_path) {
+        return 1;
+    }
+    return file_identity(socket_path, &dev, &ino) == 0
+           && dev == e->dev && ino == e->ino;
+}
+
+int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
+                         const fcgi_pm_app_conf *app, uid_t uid, gid_t gid,
+                         int generation, const char **err)
+{
+    sock_registry *reg = registry(process_pool);
+    sock_entry *e = NULL, fresh;
+    int i, fd;
+
+    for (i = 0; i < reg->n; i++) {
+        if (reg->e[i].fd >= 0 && !strcmp(reg->e[i].addr, app->addr)) {
+            e = &reg->e[i];
+            break;
+        }
+    }
+    if (e && entry_valid(e, app->socket_path)) {
+        e->generation = generation;
+        return e->fd;
+    }
+    memset(&fresh, 0, sizeof(fresh));
+    fd = app->socket_path ? open_unix(p, app->socket_path, uid, gid, &fresh, err)
+                          : open_tcp(p, app->listen, err);
+    if (fd < 0) {
+        return -1;
+    }
+    if (e) {
+        /* Its file was removed behind our back: the manager sees a new
+         * socket for the app and restarts its workers on it. */
+        close(e->fd);
+    }
+    else {
+        for (i = 0; i < reg->n && reg->e[i].fd >= 0; i++) {
+        }
+        if (i == REGISTRY_SIZE) {
+            close(fd);
+            *err = "too many sockets";
+            return -1;
+        }
+        if (i == reg->n) {
+            reg->n++;
+        }
+        e = &reg->e[i];
+    }
+    apr_cpystrn(e->addr, app->addr, sizeof(e->addr));
+    e->fd = fd;
+    e->generation = generation;
+    e->dev = fresh.dev;
+    e->ino = fresh.ino;
+    return fd;
+}
+
+void fcgi_pm_sock_release_unused(apr_pool_t *process_pool, int generation)
+{
+    sock_registry *reg = registry(process_pool);
+    int i;
+
+    for (i = 0; i < reg->n; i++) {
+        if (reg->e[i].fd >= 0 && reg->e[i].generation != generation) {
+            close(reg->e[i].fd);
+            reg->e[i].fd = -1;
+        }
+    }
+}
+
+void fcgi_pm_sock_close_all(apr_pool_t *process_pool)
+{
+    sock_registry *reg = registry(process_pool);
+    int i;
+
+    for (i = 0; i < reg->n; i++) {
+        if (reg->e[i].fd >= 0) {
+            close(reg->e[i].fd);
+        }
+    }
+}
+
+int fcgi_pm_sock_identity(const char *path, dev_t *dev, ino_t *ino)
+{
+    return file_identity(path, dev, ino);
+}
+
+void fcgi_pm_sock_unlink_if_ours(const char *path, dev_t dev, ino_t ino)
+{
+    dev_t d;
+    ino_t i;
+
+    /* A unix socket's fstat() tells nothing of its file, so the file is
+     * recognised by the identity it had when it was bound: a newer httpd
+     * may already have bound a new socket at the same path. */
+    if (file_identity(path, &d, &i) == 0 && d == dev && i == ino) {
+        unlink(path);
+    }
+}
+
+void fcgi_pm_sock_close_fds_except(const int *keep, int n)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int i, fd, max;
+
+    if (!d) {
+        max = (int)sysconf(_SC_OPEN_MAX);
+        for (fd = 3; fd < (max > 0 ? max : 1024); fd++) {
+            for (i = 0; i < n && keep[i] != fd; i++) {
+            }
+            if (i == n) {
+                close(fd);
+            }
+        }
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        fd = atoi(de->d_name);
+        if (fd < 3 || fd == dirfd(d)) {
+            continue;
+        }
+        for (i = 0; i < n && keep[i] != fd; i++) {
+        }
+        if (i == n) {
+            close(fd);
+        }
+    }
+    closedir(d);
+}
+
+int fcgi_pm_sock_queue_length(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &slen) != 0) {
+        return -1;
+    }
+    /* For a listening TCP socket Linux reports the accept queue in
+     * tcpi_unacked (and its limit in tcpi_sacked). */
+    if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+        && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+        return (int)ti.tcpi_unacked;
+    }
+    return -1;
+}

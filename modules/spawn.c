@@ -1,0 +1,281 @@
+/*
+ * Worker processes: fork/exec with dropped privileges, readiness, retiring.
+ */
+#include "fcgi_pm_spawn.h"
+#include "fcgi_pm_sock.h"
+
+#include "apr_strings.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* In the child between fork and exec: only async-signal-safe calls and
+ * a message on stderr (the manager's log socket) when something fails. */
+static void child_fail(const fcgi_pm_spawn_spec *spec, const char *what)
+{
+    char msg[512];
+    int n = snprintf(msg, sizeof(msg), "cannot start %s: %s: %s\n",
+                     spec->argv[0], what, strerror(errno));
+
+    if (n > 0) {
+        ssize_t ignored = write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n
+                                                                : sizeof(msg) - 1);
+        (void)ignored;
+    }
+    _exit(127);
+}
+
+static void child_reset_signals(void)
+{
+    sigset_t none;
+    int sig;
+
+    /* The manager's handlers and mask must not leak into the program. */
+    for (sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            signal(sig, SIG_DFL);
+        }
+    }
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void child_drop_privileges(const fcgi_pm_spawn_spec *spec)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0) {
+        return;                   /* not root: nothing to drop */
+    }
+    if (spec->uid == 0 || spec->gid == 0) {
+        errno = EPERM;
+        child_fail(spec, "workers never run as root");
+    }
+    pw = getpwuid(spec->uid);
+    if ((pw ? initgroups(pw->pw_name, spec->gid)
+            : setgroups(1, &spec->gid)) != 0) {
+        child_fail(spec, "setgroups");
+    }
+    if (setgid(spec->gid) != 0) {
+        child_fail(spec, "setgid");
+    }
+    if (setuid(spec->uid) != 0) {
+        child_fail(spec, "setuid");
+    }
+    if (setuid(0) == 0) {         /* must be impossible now */
+        errno = EPERM;
+        child_fail(spec, "could regain root");
+    }
+}
+
+static void child_chdir(const fcgi_pm_spawn_spec *spec)
+{
+    char dir[4096];
+    const char *slash;
+
+    if (spec->workdir) {
+        if (chdir(spec->workdir) != 0) {
+            child_fail(spec, "chdir to WorkingDirectory");
+        }
+        return;
+    }
+    slash = strrchr(spec->argv[0], '/');
+    if (!slash || (size_t)(slash - spec->argv[0]) >= sizeof(dir)) {
+        return;
+    }
+    memcpy(dir, spec->argv[0], slash - spec->argv[0]);
+    dir[slash - spec->argv[0]] = '\0';
+    if (chdir(dir[0] ? dir : "/") != 0) {
+        child_fail(spec, "chdir to the directory of Command");
+    }
+}
+
+pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec)
+{
+    pid_t pid = fork();
+    int devnull, keep[1];
+
+    if (pid != 0) {
+        return pid;               /* the manager, or -1 */
+    }
+    child_reset_signals();
+    if (dup2(spec->stderr_fd, 2) < 0) {
+        _exit(127);
+    }
+    if (dup2(spec->listen_fd, 0) < 0) {
+        child_fail(spec, "dup2 of the listen socket");
+    }
+    devnull = open("/dev/null", O_WRONLY);
+    if (devnull < 0 || dup2(devnull, 1) < 0) {
+        child_fail(spec, "/dev/null");
+    }
+    keep[0] = -1;
+    fcgi_pm_sock_close_fds_except(keep, 0);
+    fcgi_pm_sock_cloexec(0, 0);
+    child_chdir(spec);
+    child_drop_privileges(spec);
+    execve(spec->argv[0], spec->argv, spec->envp);
+    child_fail(spec, "exec");
+    return -1;
+}
+
+/* Syscall number and first argument a task is blocked in, from
+ * /proc/PID/task/TID/syscall; -1 when it runs or cannot be read. */
+static long blocked_syscall(const char *path, long *arg0)
+{
+    char buf[256];
+    ssize_t n;
+    int fd = open(path, O_RDONLY);
+
+    if (fd < 0) {
+        return -1;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return -1;
+    }
+    buf[n] = '\0';
+    if (!strncmp(buf, "running", 7)) {
+        return -1;
+    }
+    if (sscanf(buf, "%ld %lx", (long *)&n, (unsigned long *)arg0) != 2) {
+        return -1;
+    }
+    return (long)n;
+}
+
+static int in_accept_on_fd0(const char *path)
+{
+    long arg0 = -1, nr = blocked_syscall(path, &arg0);
+
+#ifdef SYS_accept
+    if (nr == SYS_accept && arg0 == 0) {
+        return 1;
+    }
+#endif
+#ifdef SYS_accept4
+    if (nr == SYS_accept4 && arg0 == 0) {
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+int fcgi_pm_spawn_is_accepting(pid_t pid)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *de;
+    int found = 0;
+
+    snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+    d = opendir(path);
+    if (!d) {
+        return 0;
+    }
+    while (!found && (de = readdir(d)) != NULL) {
+        char sc[320];
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        snprintf(sc, sizeof(sc), "/proc/%ld/task/%s/syscall", (long)pid,
+                 de->d_name);
+        found = in_accept_on_fd0(sc);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Process state letter from /proc/PID/stat, 0 when it is gone. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512], *paren;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        return 0;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    paren = strrchr(buf, ')');
+    return (paren && paren[1] == ' ') ? paren[2] : 0;
+}
+
+int fcgi_pm_spawn_alive(pid_t pid)
+{
+    char st;
+
+    if (kill(pid, 0) != 0 && errno == ESRCH) {
+        return 0;
+    }
+    st = proc_state(pid);
+    return st != 0 && st != 'Z' && st != 'X';
+}
+
+int fcgi_pm_spawn_try_retire(pid_t pid)
+{
+    struct timespec pause = { 0, 200 * 1000 };   /* 0.2 ms */
+    char path[64];
+    int i, idle, stopped = 0;
+
+    if (kill(pid, SIGSTOP) != 0) {
+        return -1;
+    }
+    /* SIGSTOP takes effect asynchronously: wait (briefly) until the
+     * worker really stands still before looking at what it does. */
+    for (i = 0; i < 250; i++) {
+        char st = proc_state(pid);
+        if (st == 0 || st == 'Z') {
+            return -1;
+        }
+        if (st == 'T' || st == 't') {
+            stopped = 1;
+            break;
+        }
+        nanosleep(&pause, NULL);
+    }
+    snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+    idle = stopped && in_accept_on_fd0(path);
+    if (idle) {
+        /* Pending while stopped; on SIGCONT its handler runs and accept()
+         * returns EINTR: the worker leaves its loop without a request. */
+        kill(pid, SIGUSR1);
+    }
+    kill(pid, SIGCONT);
+    return idle ? 1 : 0;
+}
+
+const char *fcgi_pm_spawn_describe_exit(apr_pool_t *p, int status)
+{
+    if (WIFEXITED(status)) {
+        return apr_psprintf(p, "exited with status %d", WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        const char *name = sigabbrev_np(sig);
+        return apr_psprintf(p, "exited on signal %d (SIG%s)%s", sig,
+                            name ? name : "?",
+                            WCOREDUMP(status) ? ", core dumped" : "");
+    }
+    return apr_psprintf(p, "ended with wait status %d", status);
+}
