@@ -485,6 +485,10 @@ static int tick_app(mgr_app *app, apr_time_t now)
     if (!app->configured || M.stopping) {
         retire_all(app);
     }
+    else if (app->listen_fd < 0) {
+        /* Adopted from a dead manager, configuration not received yet:
+         * its workers serve on as they are. */
+    }
     else {
         count_current(app, &alive, &ready);
         if (ready >= app->processes) {
