@@ -17,7 +17,8 @@
 #include "apr_time.h"
 
 #define FCGI_PM_TABLE_MAGIC   0x46435054u  /* "FCPT" */
-#define FCGI_PM_TABLE_LAYOUT  1u           /* bump when the structs change */
+#define FCGI_PM_TABLE_LAYOUT_N 1           /* bump when the structs change */
+#define FCGI_PM_TABLE_LAYOUT  ((apr_uint32_t)FCGI_PM_TABLE_LAYOUT_N)
 
 /* Room for a full rolling restart: old and new workers side by side. */
 #define FCGI_PM_WORKER_SLOTS  (2 * FCGI_PM_MAX_PROCESSES)

@@ -75,16 +75,25 @@ fcgi_pm_table *fcgi_pm_parent_table(void)
 static parent_state *get_state(apr_pool_t *process_pool)
 {
     void *data = NULL;
-    parent_state *st;
+    parent_state *st, *old;
 
     apr_pool_userdata_get(&data, STATE_KEY, process_pool);
-    if (data) {
-        return data;
+    old = data;
+    if (old && old->magic == STATE_MAGIC && old->proto == FCGI_PM_PROTO_VERSION) {
+        return old;
     }
     st = apr_pcalloc(process_pool, sizeof(*st));
     st->magic = STATE_MAGIC;
     st->proto = FCGI_PM_PROTO_VERSION;
     st->ctl_fd = -1;
+    if (old && old->magic == STATE_MAGIC) {
+        /* Left by another version of this module: only the common prefix
+         * can be read.  The manager it names will be taken over. */
+        st->proto = old->proto;
+        st->manager_pid = old->manager_pid;
+        st->ctl_fd = old->ctl_fd;
+        st->generations = 1;
+    }
     apr_pool_userdata_set(st, STATE_KEY, apr_pool_cleanup_null, process_pool);
     return st;
 }

@@ -9,8 +9,13 @@
 #include <string.h>
 
 /* The segment hangs off the process pool under a key that names the
- * layout, so a module built with another layout never reads this one. */
-#define TABLE_POOL_KEY "fcgi_pm_table_layout_1"
+ * layout and the protocol: a module built with another layout never reads
+ * this one, and after a module upgrade the old manager (which keeps
+ * writing the old table until it hands over) and the new one never share. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TABLE_POOL_KEY "fcgi_pm_table_layout_" STR(FCGI_PM_TABLE_LAYOUT_N) \
+                       "_proto_" STR(FCGI_PM_PROTO_VERSION)
 
 apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out)
 {
