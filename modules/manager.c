@@ -88,6 +88,7 @@ static struct {
     pid_t takeover_pid;           /* predecessor to retire when we are ready */
     apr_time_t takeover_by;
     int ready_pending;            /* READY owed to the parent */
+    int applied;                  /* generations applied since we started */
     int stopping;                 /* STOP_* */
 } M;
 
@@ -662,8 +663,8 @@ static int tick(void)
         }
         pp = &app->next;
     }
-    if (M.stopping == STOP_NONE && (M.ready_pending || M.takeover_pid)
-        && all_apps_up()) {
+    if (M.stopping == STOP_NONE && M.applied
+        && (M.ready_pending || M.takeover_pid) && all_apps_up()) {
         if (M.ready_pending) {
             send_ready();
         }
@@ -848,6 +849,7 @@ static void apply_generation(void)
     M.apps = kept;
     M.t->generation = M.incoming_gen;
     M.t->reloads++;
+    M.applied++;
     M.ready_pending = 1;
     write_pid_file();
 }

@@ -133,7 +133,8 @@ static apr_status_t fork_manager(parent_gen *g)
     g->state->refork_pending = 0;
     g->state->proto = FCGI_PM_PROTO_VERSION;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, g->s,
-                 "manager started, pid %ld", (long)pid);
+                 "manager started, pid %ld, protocol %u", (long)pid,
+                 FCGI_PM_PROTO_VERSION);
     return APR_SUCCESS;
 }
 
