@@ -58,6 +58,7 @@ struct mgr_app {
     char **envp;
     const char *workdir;
     const char *socket_path;
+    const char *addr;             /* "unix:/path" or "tcp:host:port" */
     const char *restart_file;
     apr_time_t restart_file_mtime;
     uid_t uid;
@@ -85,6 +86,7 @@ static struct {
     mgr_app *incoming;            /* generation being received */
     apr_uint32_t incoming_gen;
     const char *pid_file;
+    const char *pid_file_tmp;
     pid_t takeover_pid;           /* predecessor to retire when we are ready */
     apr_time_t takeover_by;
     int ready_pending;            /* READY owed to the parent */
@@ -192,13 +194,13 @@ static void set_title(const char *title)
 
 static void write_pid_file(void)
 {
-    char *tmp;
+    const char *tmp;
     FILE *f;
 
     if (!M.pid_file) {
         return;
     }
-    tmp = apr_pstrcat(M.pool, M.pid_file, ".tmp", NULL);
+    tmp = M.pid_file_tmp;
     f = fopen(tmp, "w");
     if (!f) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
@@ -634,9 +636,8 @@ static int all_apps_up(void)
 static void send_ready(void)
 {
     if (M.ctl >= 0) {
-        fcgi_pm_rec *rec = fcgi_pm_proto_record(M.pool);
         /* A full socket only means the parent is not listening. */
-        (void)fcgi_pm_proto_send(M.ctl, FCGI_PM_MSG_READY, rec, -1, 0);
+        (void)fcgi_pm_proto_send(M.ctl, FCGI_PM_MSG_READY, NULL, -1, 0);
     }
     M.ready_pending = 0;
 }
@@ -715,6 +716,7 @@ static mgr_app *parse_app(const fcgi_pm_msg *msg)
     while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
         if (!strcmp(k, "name"))               app->name = apr_pstrdup(p, v);
         else if (!strcmp(k, "socket_path"))   app->socket_path = apr_pstrdup(p, v);
+        else if (!strcmp(k, "addr"))          app->addr = apr_pstrdup(p, v);
         else if (!strcmp(k, "arg"))           APR_ARRAY_PUSH(argv, char *) = apr_pstrdup(p, v);
         else if (!strcmp(k, "env"))           APR_ARRAY_PUSH(env, char *) = apr_pstrdup(p, v);
         else if (!strcmp(k, "processes"))     app->processes = atoi(v);
@@ -727,7 +729,7 @@ static mgr_app *parse_app(const fcgi_pm_msg *msg)
         else if (!strcmp(k, "sock_dev"))      app->sock_dev = (dev_t)atol(v);
         else if (!strcmp(k, "sock_ino"))      app->sock_ino = (ino_t)atol(v);
     }
-    if (!app->name || argv->nelts == 0 || app->processes < 1
+    if (!app->name || !app->addr || argv->nelts == 0 || app->processes < 1
         || app->processes > FCGI_PM_MAX_PROCESSES || app->listen_fd < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
                      "ignoring a malformed app record from httpd");
@@ -789,9 +791,7 @@ static mgr_app *add_app(mgr_app *app)
     fcgi_pm_app_slot *slot = fcgi_pm_table_find_app(M.t, app->name);
 
     if (!slot) {
-        slot = fcgi_pm_table_claim_app(M.t, app->name,
-                                       app->socket_path ? app->socket_path
-                                                        : "tcp");
+        slot = fcgi_pm_table_claim_app(M.t, app->name, app->addr);
     }
     if (!slot) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
@@ -824,8 +824,7 @@ static void apply_generation(void)
             continue;
         }
         app->slot->processes = app->processes;
-        apr_cpystrn(app->slot->addr, app->socket_path ? app->socket_path
-                    : "tcp", sizeof(app->slot->addr));
+        apr_cpystrn(app->slot->addr, app->addr, sizeof(app->slot->addr));
         app->next = kept;
         kept = app;
     }
@@ -876,8 +875,10 @@ static void handle_begin(const fcgi_pm_msg *msg)
         else if (!strcmp(k, "log_level")) {
             M.s->log.level = atoi(v);
         }
-        else if (!strcmp(k, "pid_file")) {
+        else if (!strcmp(k, "pid_file")
+                 && (!M.pid_file || strcmp(M.pid_file, v) != 0)) {
             M.pid_file = apr_pstrdup(M.pool, v);
+            M.pid_file_tmp = apr_pstrcat(M.pool, v, ".tmp", NULL);
         }
         else if (!strcmp(k, "takeover_pid")) {
             M.takeover_pid = (pid_t)atol(v);

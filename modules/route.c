@@ -25,7 +25,6 @@ static apr_status_t request_done(void *data)
     fcgi_pm_app_slot *a = data;
 
     apr_atomic_dec32(&a->in_flight);
-    apr_atomic_inc32(&a->requests);
     return APR_SUCCESS;
 }
 
@@ -62,6 +61,9 @@ int fcgi_pm_route_fixup(request_rec *r)
     }
     r->handler = app->proxy_handler;
     if (a && !r->main) {
+        /* Counted when handed over, so that a client that got its answer
+         * always finds its request counted. */
+        apr_atomic_inc32(&a->requests);
         apr_atomic_inc32(&a->in_flight);
         apr_pool_cleanup_register(r->pool, a, request_done,
                                   apr_pool_cleanup_null);
