@@ -330,10 +330,10 @@ static void start_failed(mgr_app *app, pid_t pid, const char *how, double lived)
     }
     a->backoff_until = now + apr_time_from_sec(a->backoff_seconds);
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
-                 "app %s: worker %ld %s after %.2f s, before accepting; "
-                 "%u start-up failures in a row, backing off for %u s",
-                 app->name, (long)pid, how, lived, a->failed_starts,
-                 a->backoff_seconds);
+                 "app %s: backing off for %u s: worker %ld %s after %.2f s, "
+                 "before accepting (%u start-up failures in a row)",
+                 app->name, a->backoff_seconds, (long)pid, how, lived,
+                 a->failed_starts);
 }
 
 static mgr_app *app_of_slot(fcgi_pm_app_slot *slot)
@@ -1044,6 +1044,9 @@ static void handle_signals(void)
         for (i = 0; i < n; i++) {
             switch (sigs[i]) {
             case SIGCHLD:
+                /* Their last words first, while their pids still name
+                 * their app. */
+                forward_worker_output();
                 reap_children();
                 break;
             case SIGHUP:

@@ -119,7 +119,8 @@ typedef struct {
     int attached;                       /* the table exists */
     pid_t manager_pid;
     int manager_up;
-    apr_uint32_t generation;
+    apr_uint32_t generation;            /* httpd's configuration generation */
+    apr_uint32_t gracefuls;             /* generations after the first */
     apr_uint32_t reloads;
     apr_uint32_t manager_forks;
     apr_time_t manager_started;
@@ -499,7 +500,7 @@ static status_snapshot *take_snapshot(apr_pool_t *p, int full)
 {
     fcgi_pm_table *t = fcgi_pm_parent_table();
     status_snapshot *s = apr_pcalloc(p, sizeof(*s));
-    int i, j, probes = 0;
+    int i, j, probes = 0, stats = 0;
 
     s->now = apr_time_now();
     if (!t || t->magic != FCGI_PM_TABLE_MAGIC
@@ -511,6 +512,7 @@ static status_snapshot *take_snapshot(apr_pool_t *p, int full)
     s->manager_pid = t->manager_pid;
     s->manager_up = pid_exists(s->manager_pid);
     s->generation = t->generation;
+    s->gracefuls = s->generation > 1 ? s->generation - 1 : 0;
     s->reloads = t->reloads;
     s->manager_forks = t->manager_forks;
     s->manager_started = t->manager_started;
@@ -535,7 +537,7 @@ static status_snapshot *take_snapshot(apr_pool_t *p, int full)
         for (j = 0; j < a->nworkers; j++) {
             status_worker *w = &a->workers[j];
             w->act = worker_activity(w, &probes);
-            if (full && probes <= STATUS_MAX_PROBES) {
+            if (full && stats++ < STATUS_MAX_PROBES) {
                 worker_proc_stat(w, s->manager_pid);
             }
             a->count[w->act]++;
@@ -807,8 +809,8 @@ static void render_html(request_rec *r, const status_snapshot *s)
               ap_escape_html(p, ap_get_server_name(r)), "</h1>\n", NULL);
     ap_rvputs(r, "<dl><dt>Current time: ", human_time(p, s->now), "</dt>\n",
               NULL);
-    if (!s->attached) {
-        ap_rputs("<dt>No manager: mod_fcgi_pm has not started one.</dt></dl>\n"
+    if (!s->attached || (s->manager_pid <= 0 && s->napps == 0)) {
+        ap_rputs("<dt>No process manager: no app is configured.</dt></dl>\n"
                  "</body></html>\n", r);
         return;
     }
@@ -816,9 +818,9 @@ static void render_html(request_rec *r, const status_snapshot *s)
                (long)s->manager_pid, s->manager_up ? "running" : "not running",
                human_time(p, s->manager_started),
                duration(p, age_seconds(s, s->manager_started)));
-    ap_rprintf(r, "<dt>Generation: %u (gracefuls survived); configurations "
-               "received: %u; managers forked: %u</dt>\n",
-               s->generation, s->reloads, s->manager_forks);
+    ap_rprintf(r, "<dt>Configuration generation %u: %u gracefuls survived; "
+               "configurations received: %u; managers forked: %u</dt>\n",
+               s->generation, s->gracefuls, s->reloads, s->manager_forks);
     ap_rprintf(r, "<dt>%d apps, %d workers (%d busy, %d idle, %d starting, "
                "%d retiring); %" APR_UINT64_T_FMT " requests served, %"
                APR_UINT64_T_FMT " in flight</dt></dl>\n",
@@ -959,6 +961,7 @@ static void render_json(request_rec *r, const status_snapshot *s)
     json_time(r, "started", s->manager_started, ", ");
     json_int(r, "uptime_seconds", age_seconds(s, s->manager_started), ",\n    ");
     json_int(r, "generation", s->generation, ", ");
+    json_int(r, "gracefuls", s->gracefuls, ", ");
     json_int(r, "reloads", s->reloads, ", ");
     json_int(r, "forks", s->manager_forks, "},\n  ");
     json_time(r, "time", s->now, ",\n  ");
@@ -1077,8 +1080,11 @@ static void render_prometheus(request_rec *r, const status_snapshot *s)
     prom_sample(r, "fcgi_pm_manager_forks_total", NULL, s->manager_forks);
     prom_head(r, "fcgi_pm_generation", "gauge",
               "httpd configuration generation applied by the manager "
-              "(gracefuls survived).");
+              "(1 at start, one more at each graceful or restart).");
     prom_sample(r, "fcgi_pm_generation", NULL, s->generation);
+    prom_head(r, "fcgi_pm_gracefuls_total", "counter",
+              "Gracefuls and restarts of httpd the process manager survived.");
+    prom_sample(r, "fcgi_pm_gracefuls_total", NULL, s->gracefuls);
     prom_head(r, "fcgi_pm_reloads_total", "counter",
               "Configuration generations handed to managers.");
     prom_sample(r, "fcgi_pm_reloads_total", NULL, s->reloads);
@@ -1233,10 +1239,10 @@ static void render_auto(request_rec *r, const status_snapshot *s)
     }
     ap_rprintf(r, "ManagerStartTime: %" APR_TIME_T_FMT "\n"
                "ManagerUptime: %" APR_INT64_T_FMT "\n"
-               "Generation: %u\nReloads: %u\nManagerForks: %u\n",
+               "Generation: %u\nGracefuls: %u\nReloads: %u\nManagerForks: %u\n",
                apr_time_sec(s->manager_started),
-               age_seconds(s, s->manager_started), s->generation, s->reloads,
-               s->manager_forks);
+               age_seconds(s, s->manager_started), s->generation, s->gracefuls,
+               s->reloads, s->manager_forks);
     ap_rprintf(r, "Apps: %d\nWorkers: %d\nBusyWorkers: %d\nIdleWorkers: %d\n"
                "StartingWorkers: %d\nRetiringWorkers: %d\n"
                "Requests: %" APR_UINT64_T_FMT "\nInFlight: %" APR_UINT64_T_FMT
@@ -1389,14 +1395,14 @@ static int status_hook(request_rec *r, int flags)
         return OK;
     }
     ap_rputs("<hr />\n<h2>mod_fcgi_pm</h2>\n", r);
-    if (!s->attached) {
-        ap_rputs("<p>No process manager.</p>\n", r);
+    if (!s->attached || (s->manager_pid <= 0 && s->napps == 0)) {
+        ap_rputs("<p>No process manager: no app is configured.</p>\n", r);
         return OK;
     }
-    ap_rprintf(r, "<p>Manager pid %ld (%s), up %s, generation %u: %d apps, "
+    ap_rprintf(r, "<p>Manager pid %ld (%s), up %s, %u gracefuls: %d apps, "
                "%d workers, %d busy, %" APR_UINT64_T_FMT " requests.</p>\n",
                (long)s->manager_pid, s->manager_up ? "running" : "not running",
-               duration(p, age_seconds(s, s->manager_started)), s->generation,
+               duration(p, age_seconds(s, s->manager_started)), s->gracefuls,
                s->napps, s->workers, s->count[ACT_BUSY], s->requests);
     if (flags & AP_STATUS_NOTABLE) {
         for (i = 0; i < s->napps; i++) {
