@@ -19,6 +19,7 @@
  * configured, so no connection is refused or dropped meanwhile.
  */
 #include "fcgi_pm_manager.h"
+#include "fcgi_pm_proc.h"
 #include "fcgi_pm_proto.h"
 #include "fcgi_pm_sock.h"
 #include "fcgi_pm_spawn.h"
@@ -152,25 +153,12 @@ static double seconds_since(apr_time_t t)
  * /proc/self/stat (arg_start, arg_end). */
 static int argv_area(char **start, char **end)
 {
-    char buf[2048], *p;
+    char buf[2048];
+    const char *f = fcgi_pm_proc_stat(0, buf, sizeof(buf));
     unsigned long a = 0, b = 0;
-    int fd = open("/proc/self/stat", O_RDONLY), field;
-    ssize_t n;
 
-    if (fd < 0) {
-        return -1;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return -1;
-    }
-    buf[n] = '\0';
-    p = strrchr(buf, ')');        /* field 2 may contain spaces */
-    for (field = 2; p && field < 48; field++) {
-        p = strchr(p + 1, ' ');
-    }
-    if (!p || sscanf(p + 1, "%lu %lu", &a, &b) != 2 || b <= a) {
+    f = f ? fcgi_pm_proc_stat_field(f, 48) : NULL;
+    if (!f || sscanf(f, "%lu %lu", &a, &b) != 2 || b <= a) {
         return -1;
     }
     *start = (char *)a;

@@ -3,6 +3,7 @@
  */
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_sock.h"
+#include "fcgi_pm_proc.h"
 
 #include "apr_strings.h"
 
@@ -136,25 +137,14 @@ pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec)
 static long blocked_syscall(const char *path, long *arg0)
 {
     char buf[256];
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
+    long nr;
 
-    if (fd < 0) {
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0
+        || !strncmp(buf, "running", 7)
+        || sscanf(buf, "%ld %lx", &nr, (unsigned long *)arg0) != 2) {
         return -1;
     }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return -1;
-    }
-    buf[n] = '\0';
-    if (!strncmp(buf, "running", 7)) {
-        return -1;
-    }
-    if (sscanf(buf, "%ld %lx", (long *)&n, (unsigned long *)arg0) != 2) {
-        return -1;
-    }
-    return (long)n;
+    return nr;
 }
 
 static int in_accept_on_fd0(const char *path)
@@ -202,23 +192,10 @@ int fcgi_pm_spawn_is_accepting(pid_t pid)
 /* Process state letter from /proc/PID/stat, 0 when it is gone. */
 static char proc_state(pid_t pid)
 {
-    char path[64], buf[512], *paren;
-    ssize_t n;
-    int fd;
+    char buf[512];
+    const char *f = fcgi_pm_proc_stat(pid, buf, sizeof(buf));
 
-    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-    fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        return 0;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-    paren = strrchr(buf, ')');
-    return (paren && paren[1] == ' ') ? paren[2] : 0;
+    return f ? f[0] : 0;
 }
 
 int fcgi_pm_spawn_alive(pid_t pid)

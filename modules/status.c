@@ -11,6 +11,7 @@
  * listening sockets of at most STATUS_NL_MAX_BYTES).
  */
 #include "fcgi_pm_status.h"
+#include "fcgi_pm_proc.h"
 #include "fcgi_pm_parent.h"
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_table.h"
@@ -243,34 +244,25 @@ static int worker_activity(const status_worker *w, int *probes)
 static void worker_proc_stat(status_worker *w, pid_t manager)
 {
     long tick, page;
-    char path[64], buf[1024], *s, *end;
+    char buf[1024], *end;
+    const char *s = fcgi_pm_proc_stat(w->pid, buf, sizeof(buf));
     unsigned long long f[25];
-    ssize_t n;
-    int fd, i;
+    int i;
 
-    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)w->pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    if (!s) {
         return;
     }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return;
-    }
-    buf[n] = '\0';
-    s = strrchr(buf, ')');
-    if (!s || s[1] != ' ') {
-        return;
-    }
-    s += 3;                             /* past ") " and the state letter */
+    s = fcgi_pm_proc_stat_field(s, 4);
     /* Fields 4 (ppid) to 24 (rss), numbered as in proc(5). */
-    for (i = 4; i <= 24; i++) {
+    for (i = 4; s && i <= 24; i++) {
         f[i] = strtoull(s, &end, 10);
         if (end == s) {
             return;
         }
         s = end;
+    }
+    if (!s) {
+        return;
     }
     if (!w->adopted && manager > 0 && (pid_t)f[4] != manager) {
         return;
