@@ -17,8 +17,55 @@
 #include "http_request.h"
 #include "apr_atomic.h"
 #include "apr_strings.h"
+#include "util_filter.h"
 
 APLOG_USE_MODULE(fcgi_pm);
+
+#define STREAM_FILTER     "FCGI_PM_STREAM"
+#define FULL_READ_BYTES   8192   /* mod_proxy_fcgi's default read size */
+
+/*
+ * mod_proxy_fcgi hands on what it reads from the worker, one read at a
+ * time, but without a flush (unless the proxy worker says flushpackets),
+ * so httpd would hold a streamed answer back until it fills a buffer.
+ * A read shorter than a full buffer means the worker had nothing more
+ * ready: flush then, as flushpackets=auto would.  Full reads of a large
+ * answer are not flushed one by one.
+ */
+static apr_status_t stream_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    apr_bucket *last = APR_BRIGADE_LAST(bb);
+    apr_off_t len = 0;
+
+    if (!APR_BRIGADE_EMPTY(bb) && !APR_BUCKET_IS_EOS(last)
+        && !APR_BUCKET_IS_FLUSH(last)
+        && apr_brigade_length(bb, 0, &len) == APR_SUCCESS
+        && len > 0 && len < FULL_READ_BYTES) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+void fcgi_pm_route_register(apr_pool_t *p)
+{
+    ap_register_output_filter(STREAM_FILTER, stream_filter, NULL,
+                              AP_FTYPE_RESOURCE);
+}
+
+/* One 503 log line per app and second in each httpd child, not one per
+ * request: a crash-looping app under traffic must not flood the log. */
+static int should_log_refusal(fcgi_pm_table *t, fcgi_pm_app_slot *a)
+{
+    static apr_time_t last[FCGI_PM_MAX_APPS];
+    apr_size_t i = (apr_size_t)(a - t->apps);
+    apr_time_t now = apr_time_now();
+
+    if (i >= FCGI_PM_MAX_APPS || now - last[i] < apr_time_from_sec(1)) {
+        return 0;
+    }
+    last[i] = now;
+    return 1;
+}
 
 static apr_status_t request_done(void *data)
 {
@@ -50,16 +97,19 @@ int fcgi_pm_route_fixup(request_rec *r)
     t = fcgi_pm_parent_table();
     a = t ? fcgi_pm_table_find_app(t, app->name) : NULL;
     if (a && a->state == FCGI_PM_APP_BACKOFF && a->ready == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "app %s: not serving (start-up keeps failing, next "
-                      "try in %u s at most): 503", app->name,
-                      a->backoff_seconds);
+        if (should_log_refusal(t, a)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "app %s: not serving (start-up keeps failing, next "
+                          "try in %u s at most): 503", app->name,
+                          a->backoff_seconds);
+        }
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%u",
                                     a->backoff_seconds ? a->backoff_seconds : 1));
         return HTTP_SERVICE_UNAVAILABLE;
     }
     r->handler = app->proxy_handler;
+    ap_add_output_filter(STREAM_FILTER, NULL, r, r->connection);
     if (a && !r->main) {
         /* Counted when handed over, so that a client that got its answer
          * always finds its request counted. */

@@ -138,8 +138,7 @@ ok($t->wait_ok('/hello/', 20), 'hello app answers');
     cmp_ok($r->{elapsed}, '>=', 1100, 'streamed response took the app\'s 4 x 300 ms');
     # Incremental delivery needs mod_proxy_fcgi to flush each packet; its
     # default (flushpackets=off) buffers.  Documented here, not required.
-  TODO: {
-        local $TODO = 'incremental delivery depends on mod_proxy_fcgi flushpackets';
+    {
         my $first_chunk_ms;
         for my $rd (@{ $r->{reads} || [] }) {
             $first_chunk_ms //= $rd->[0];
