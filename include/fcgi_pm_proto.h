@@ -10,6 +10,9 @@
  * and the manager applies the difference at COMMIT.  The manager answers
  * READY once every app of that generation has a worker accepting (or is
  * backing off), so that a first start serves no request before the apps can.
+ * END is sent when a generation's configuration is torn down: a graceful
+ * follows with BEGIN at once; when none comes, httpd was reloaded without
+ * mod_fcgi_pm, and the manager retires its workers.
  *
  * Payloads are "key\0value\0" pairs; a key may repeat (arg, env).  Every
  * header carries FCGI_PM_PROTO_VERSION; see fcgi_pm.h for when to bump it.
@@ -26,7 +29,8 @@ enum {
     FCGI_PM_MSG_BEGIN = 1,
     FCGI_PM_MSG_APP,
     FCGI_PM_MSG_COMMIT,
-    FCGI_PM_MSG_READY
+    FCGI_PM_MSG_READY,
+    FCGI_PM_MSG_END             /* this generation's configuration is gone */
 };
 
 typedef struct {

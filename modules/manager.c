@@ -47,6 +47,7 @@ APLOG_USE_MODULE(fcgi_pm);
 #define FILE_TICK_MS      1000  /* watching RestartFile */
 #define MAX_BACKOFF_S     60
 #define TAKEOVER_WAIT_S   60    /* retire a predecessor at the latest then */
+#define UNLOADED_WAIT_S   30    /* END without a new BEGIN: module unloaded */
 
 typedef struct mgr_app mgr_app;
 struct mgr_app {
@@ -92,6 +93,7 @@ static struct {
     apr_time_t takeover_by;
     int ready_pending;            /* READY owed to the parent */
     int applied;                  /* generations applied since we started */
+    apr_time_t orphaned_at;       /* END received, no BEGIN since (or 0) */
     int stopping;                 /* STOP_* */
 } M;
 
@@ -665,6 +667,21 @@ static int tick(void)
             M.takeover_pid = 0;
         }
     }
+    if (M.orphaned_at && M.stopping == STOP_NONE) {
+        if (now - M.orphaned_at >= apr_time_from_sec(UNLOADED_WAIT_S)) {
+            /* httpd lives on but no longer loads mod_fcgi_pm (a2dismod and
+             * a reload).  Socket files are left: nobody routes to them, and
+             * a later start replaces them. */
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+                         "httpd reloaded without mod_fcgi_pm %d s ago: "
+                         "retiring every worker", UNLOADED_WAIT_S);
+            M.stopping = STOP_HANDOVER;
+            wait_ms = 0;
+        }
+        else if (wait_ms < 0 || wait_ms > 1000) {
+            wait_ms = 1000;
+        }
+    }
     if (M.takeover_pid) {
         if (now >= M.takeover_by) {
             kill(M.takeover_pid, SIGUSR2);
@@ -908,7 +925,11 @@ static void read_control(void)
     }
     switch (msg.type) {
     case FCGI_PM_MSG_BEGIN:
+        M.orphaned_at = 0;
         handle_begin(&msg);
+        break;
+    case FCGI_PM_MSG_END:
+        M.orphaned_at = apr_time_now();
         break;
     case FCGI_PM_MSG_APP: {
         mgr_app *app = parse_app(&msg);

@@ -300,8 +300,26 @@ int fcgi_pm_parent_monitor(apr_pool_t *p, server_rec *s)
     return DECLINED;
 }
 
+/* pconf cleanup: runs at every graceful and at stop, before this DSO is
+ * unloaded (it was loaded, and its unload registered, before pconf got
+ * this cleanup).  Tells the manager that a generation ended. */
+static apr_status_t generation_end(void *data)
+{
+    parent_gen *g = data;
+
+    if (g->state->ctl_fd >= 0
+        && g->state->manager_pid == g->manager.pid) {
+        (void)fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_END, NULL, -1, 0);
+    }
+    return APR_SUCCESS;
+}
+
 static void watch_manager(parent_gen *g)
 {
+    if (!g->manager.pid) {
+        apr_pool_cleanup_register(g->pconf, g, generation_end,
+                                  apr_pool_cleanup_null);
+    }
     g->manager.pid = g->state->manager_pid;
     g->manager.in = g->manager.out = g->manager.err = NULL;
     apr_proc_other_child_register(&g->manager, manager_event, g, NULL, g->pconf);
