@@ -870,7 +870,10 @@ static void handle_begin(const fcgi_pm_msg *msg)
     M.incoming = NULL;
     if (msg->fd >= 0) {
         /* httpd's current error log becomes ours (and our workers'). */
-        dup2(msg->fd, STDERR_FILENO);
+        if (dup2(msg->fd, STDERR_FILENO) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+                         "cannot switch to httpd's current error log");
+        }
         close(msg->fd);
     }
     while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
@@ -1095,15 +1098,22 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
 
     /* Own session: httpd's signals to its process group (restart, stop)
      * must not reach us or our workers. */
-    setsid();
+    pid_t sid = setsid();
     memset(&M, 0, sizeof(M));
     M.t = table;
     M.s = s;
     M.parent = parent;
     M.ctl = ctl;
     setup_signals();
+    if (sid < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+                     "manager: setsid failed; httpd's signals may reach it");
+    }
     /* httpd's death (stop, crash) reaches us as SIGTERM. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+                     "manager: PR_SET_PDEATHSIG failed");
+    }
     if (getppid() != parent) {
         raise(SIGTERM);
     }
@@ -1115,12 +1125,13 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     keep[2] = M.sig_w;
     fcgi_pm_sock_close_fds_except(keep, 3);
     devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDOUT_FILENO);
-        if (devnull > STDERR_FILENO) {
-            close(devnull);
-        }
+    if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0
+        || dup2(devnull, STDOUT_FILENO) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+                     "manager: cannot attach stdin/stdout to /dev/null");
+    }
+    if (devnull > STDERR_FILENO) {
+        close(devnull);
     }
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, M.s,
@@ -1129,7 +1140,11 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     }
     M.log_r = sv[0];
     M.log_w = sv[1];
-    setsockopt(M.log_r, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+    if (setsockopt(M.log_r, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0) {
+        /* Lines still arrive, only without the worker's pid. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
+                     "manager: SO_PASSCRED failed");
+    }
     apr_pool_create(&M.pool, NULL);
     M.msgbuf = apr_palloc(M.pool, FCGI_PM_MSG_MAX);
     set_title("fcgi-pm: manager");

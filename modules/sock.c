@@ -54,8 +54,12 @@ void fcgi_pm_sock_cloexec(int fd, int on)
 {
     int flags = fcntl(fd, F_GETFD);
 
-    if (flags >= 0) {
-        fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
+    /* Best effort: only ever used on descriptors we just opened or
+     * dup'ed, where F_GETFD/F_SETFD cannot fail. */
+    if (flags >= 0
+        && fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC)
+                                 : (flags & ~FD_CLOEXEC)) != 0) {
+        return;
     }
 }
 
