@@ -29,18 +29,43 @@ APLOG_USE_MODULE(fcgi_pm);
  * time, but without a flush (unless the proxy worker says flushpackets),
  * so httpd would hold a streamed answer back until it fills a buffer.
  * A read shorter than a full buffer means the worker had nothing more
- * ready: flush then, as flushpackets=auto would.  Full reads of a large
- * answer are not flushed one by one.
+ * ready at that moment: flush then, as flushpackets=auto would.
+ *
+ * Not for the first piece of an ordinary answer, though: a small answer
+ * comes as one piece followed by the end of the stream, and a flush in
+ * between would cost a second write for every request.  An answer that
+ * says it streams (text/event-stream, or "X-Accel-Buffering: no") is
+ * flushed from its first piece; any other from its second.
  */
+typedef struct {
+    int pieces;                  /* data brigades seen */
+    int streaming;               /* the answer says it streams */
+} stream_ctx;
+
+static int says_it_streams(request_rec *r)
+{
+    const char *buffering = apr_table_get(r->headers_out, "X-Accel-Buffering");
+
+    return (r->content_type
+            && !strncasecmp(r->content_type, "text/event-stream", 17))
+           || (buffering && !strcasecmp(buffering, "no"));
+}
+
 static apr_status_t stream_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
+    stream_ctx *ctx = f->ctx;
     apr_bucket *last = APR_BRIGADE_LAST(bb);
     apr_off_t len = 0;
 
+    if (!ctx) {
+        ctx = f->ctx = apr_pcalloc(f->r->pool, sizeof(*ctx));
+        ctx->streaming = says_it_streams(f->r);
+    }
     if (!APR_BRIGADE_EMPTY(bb) && !APR_BUCKET_IS_EOS(last)
         && !APR_BUCKET_IS_FLUSH(last)
-        && apr_brigade_length(bb, 0, &len) == APR_SUCCESS
-        && len > 0 && len < FULL_READ_BYTES) {
+        && apr_brigade_length(bb, 0, &len) == APR_SUCCESS && len > 0
+        && ++ctx->pieces >= (ctx->streaming ? 1 : 2)
+        && len < FULL_READ_BYTES) {
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
     }
     return ap_pass_brigade(f->next, bb);

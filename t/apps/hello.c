@@ -15,7 +15,8 @@
  *   sleep=MS            sleeps MS milliseconds before answering.
  *   status=CODE         sends "Status: CODE" and "X-Fcgi-Test: yes".
  *   stream=N            N chunks "chunk I", each flushed, 200 ms apart
- *                       (stream_ms=MS to change the gap).
+ *                       (stream_ms=MS to change the gap; sse=1 sends them
+ *                       as text/event-stream).
  *   stderr=TEXT         writes TEXT (URL-decoded) plus a newline to fd 2.
  *   POST (or any request with a body): the body is read completely
  *                       (CONTENT_LENGTH bytes, binary safe) and echoed back
@@ -93,6 +94,7 @@ struct params {
     long sleep_ms;
     int status;
     int stream;
+    int sse;
     long stream_ms;
     char *stderr_text;
     char *env[MAX_ENV_PARAMS];
@@ -126,6 +128,8 @@ static void parse_query(const char *qs, struct params *p)
             p->stream = atoi(val);
         else if (!strcmp(tok, "stream_ms"))
             p->stream_ms = atol(val);
+        else if (!strcmp(tok, "sse"))
+            p->sse = atoi(val);
         else if (!strcmp(tok, "stderr"))
             p->stderr_text = val;
         else if (!strcmp(tok, "env") && p->n_env < MAX_ENV_PARAMS)
@@ -192,8 +196,8 @@ static void handle(FCGX_Request *req, unsigned long reqs)
 
     if (p.status)
         FCGX_FPrintF(req->out, "Status: %d\r\nX-Fcgi-Test: yes\r\n", p.status);
-    FCGX_FPrintF(req->out, "Content-Type: text/plain\r\nX-Worker-Pid: %ld\r\n\r\n",
-                 (long)getpid());
+    FCGX_FPrintF(req->out, "Content-Type: %s\r\nX-Worker-Pid: %ld\r\n\r\n",
+                 p.sse ? "text/event-stream" : "text/plain", (long)getpid());
 
     if (p.stream > 0) {
         for (i = 1; i <= p.stream; i++) {
