@@ -209,13 +209,82 @@ int fcgi_pm_spawn_alive(pid_t pid)
     return st != 0 && st != 'Z' && st != 'X';
 }
 
+/* The inodes of PID's open sockets, sorted; *N of them.  NULL when
+ * /proc/PID/fd cannot be read.  The caller frees the array. */
+static unsigned long *socket_inodes(pid_t pid, size_t *n)
+{
+    char dir[64], link[340], target[64];
+    unsigned long *inodes = NULL, ino;
+    size_t cap = 0;
+    DIR *d;
+    struct dirent *de;
+
+    snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+    *n = 0;
+    if (!(d = opendir(dir))) {
+        return NULL;
+    }
+    while ((de = readdir(d)) != NULL) {
+        ssize_t len;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+        len = readlink(link, target, sizeof(target) - 1);
+        if (len <= 0) {
+            continue;
+        }
+        target[len] = '\0';
+        if (sscanf(target, "socket:[%lu]", &ino) != 1) {
+            continue;
+        }
+        if (*n == cap) {
+            unsigned long *bigger = realloc(inodes, (cap ? cap * 2 : 16)
+                                                    * sizeof(*inodes));
+            if (!bigger) {
+                break;
+            }
+            inodes = bigger;
+            cap = cap ? cap * 2 : 16;
+        }
+        inodes[(*n)++] = ino;
+    }
+    closedir(d);
+    return inodes ? inodes : calloc(1, sizeof(*inodes));
+}
+
+/* Every inode of B is in A (A of length NA). */
+static int inodes_within(const unsigned long *a, size_t na,
+                         const unsigned long *b, size_t nb)
+{
+    size_t i, j;
+
+    for (j = 0; j < nb; j++) {
+        for (i = 0; i < na && a[i] != b[j]; i++) {
+        }
+        if (i == na) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int fcgi_pm_spawn_try_retire(pid_t pid)
 {
     struct timespec pause = { 0, 200 * 1000 };   /* 0.2 ms */
     char path[64];
-    int i, idle, stopped = 0;
+    unsigned long *before, *after = NULL;
+    size_t nbefore, nafter = 0;
+    int i, idle = 0, stopped = 0;
 
+    /* The sockets it holds while it waits in accept(): a connection it
+     * accepted after this shows up as a new socket below. */
+    before = socket_inodes(pid, &nbefore);
+    if (!before) {
+        return -1;
+    }
     if (kill(pid, SIGSTOP) != 0) {
+        free(before);
         return -1;
     }
     /* SIGSTOP takes effect asynchronously: wait (briefly) until the
@@ -223,6 +292,7 @@ int fcgi_pm_spawn_try_retire(pid_t pid)
     for (i = 0; i < 250; i++) {
         char st = proc_state(pid);
         if (st == 0 || st == 'Z') {
+            free(before);
             return -1;
         }
         if (st == 'T' || st == 't') {
@@ -231,14 +301,22 @@ int fcgi_pm_spawn_try_retire(pid_t pid)
         }
         nanosleep(&pause, NULL);
     }
+    /* A worker stopped on its way out of a successful accept() still
+     * shows accept() in /proc/PID/syscall: only the new socket it holds
+     * tells it apart from one that is waiting. */
     snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-    idle = stopped && in_accept_on_fd0(path);
+    if (stopped && in_accept_on_fd0(path)) {
+        after = socket_inodes(pid, &nafter);
+        idle = after && inodes_within(before, nbefore, after, nafter);
+    }
     if (idle) {
         /* Pending while stopped; on SIGCONT its handler runs and accept()
          * returns EINTR: the worker leaves its loop without a request. */
         kill(pid, SIGUSR1);
     }
     kill(pid, SIGCONT);
+    free(before);
+    free(after);
     return idle ? 1 : 0;
 }
 

@@ -10,7 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time sleep);
-use FcgiPmTest qw(wait_for pid_alive);
+use FcgiPmTest qw(wait_for pid_alive app_conf);
 
 my @mpms = split ' ', ($ENV{FCGI_PM_MPMS} || 'event worker prefork');
 my $CLIENTS    = 16;
@@ -29,16 +29,7 @@ sub run_mpm {
     my ($mpm) = @_;
     my $t = FcgiPmTest->new(mpm => $mpm);
     my $hello = $t->app('hello');
-    $t->write_conf(<<"EOT");
-<FcgiPmApp hello>
-    Command $hello --app=hello
-    Processes 8
-    ShutdownTimeout 10
-</FcgiPmApp>
-<Location /hello>
-    FcgiPmPass hello
-</Location>
-EOT
+    $t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 8', 'ShutdownTimeout 10'));
     ok($t->start, "httpd ($mpm) started");
     ok(wait_for(sub { $t->workers(match => qr/--app=hello\b/) == 8 }, 20), '8 workers');
     ok($t->wait_ok('/hello/', 20), 'app answers');

@@ -10,20 +10,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time sleep);
-use FcgiPmTest qw(wait_for pid_alive);
+use FcgiPmTest qw(wait_for pid_alive app_conf);
 
 my $t = FcgiPmTest->new;
 my $hello = $t->app('hello');
-$t->write_conf(<<"EOT");
-<FcgiPmApp hello>
-    Command $hello --app=hello
-    Processes 2
-    ShutdownTimeout 3
-</FcgiPmApp>
-<Location /hello>
-    FcgiPmPass hello
-</Location>
-EOT
+$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 2', 'ShutdownTimeout 3'));
 my $W = qr/--app=hello\b/;
 
 ok($t->start, 'httpd started');

@@ -11,7 +11,7 @@ use Test::More;
 use File::Copy qw(copy);
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
-use FcgiPmTest qw(wait_for pid_alive);
+use FcgiPmTest qw(wait_for pid_alive app_conf);
 
 my $repo = FcgiPmTest::repo_dir();
 
@@ -31,16 +31,7 @@ my $so = $t->root . '/mod_fcgi_pm.so';
 copy(FcgiPmTest::module_path(), $so) or die "copy: $!";
 $ENV{FCGI_PM_MODULE} = $so;
 my $hello = $t->app('hello');
-$t->write_conf(<<"EOT");
-<FcgiPmApp hello>
-    Command $hello --app=hello
-    Processes 4
-    ShutdownTimeout 10
-</FcgiPmApp>
-<Location /hello>
-    FcgiPmPass hello
-</Location>
-EOT
+$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 4', 'ShutdownTimeout 10'));
 ok($t->start, 'httpd started with protocol 1');
 ok(wait_for(sub { $t->workers(match => qr/--app=hello\b/) == 4 }, 20), '4 workers');
 ok($t->wait_ok('/hello/', 20), 'app answers');

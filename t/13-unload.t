@@ -7,20 +7,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use FcgiPmTest qw(wait_for pid_alive);
+use FcgiPmTest qw(wait_for pid_alive app_conf);
 
 my $t = FcgiPmTest->new;
 my $hello = $t->app('hello');
-$t->write_conf(<<"EOT");
-<FcgiPmApp hello>
-    Command $hello --app=hello
-    Processes 2
-    ShutdownTimeout 5
-</FcgiPmApp>
-<Location /hello>
-    FcgiPmPass hello
-</Location>
-EOT
+$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 2', 'ShutdownTimeout 5'));
 ok($t->start, 'httpd started');
 ok($t->wait_ok('/hello/', 20), 'app answers');
 my $manager = $t->manager_pid;
@@ -40,15 +31,7 @@ like($t->log_text, qr/httpd reloaded without mod_fcgi_pm/, 'and says why');
 ok($t->httpd_pid, 'httpd still runs');
 
 # Loading the module again brings the app back.
-$t->write_conf(<<"EOT");
-<FcgiPmApp hello>
-    Command $hello --app=hello
-    Processes 2
-</FcgiPmApp>
-<Location /hello>
-    FcgiPmPass hello
-</Location>
-EOT
+$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 2'));
 ok(eval { $t->graceful }, 'graceful with mod_fcgi_pm again') or diag($@);
 ok($t->wait_ok('/hello/', 20), 'app answers again');
 ok($t->stop, 'stop');

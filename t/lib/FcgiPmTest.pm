@@ -40,6 +40,7 @@ use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(
+    app_conf
     http_request build_app repo_dir module_path apache_bin
     proc_stat proc_cmdline proc_status all_procs pid_alive free_port
     wait_for
@@ -349,6 +350,16 @@ sub write_conf {
     chmod 0644, $path;
     $self->{conf_path} = $path unless defined $file;
     return $path;
+}
+
+# app_conf($name, $command, @lines) -> an <FcgiPmApp NAME> block with
+# "Command $command" and @lines (e.g. 'Processes 2'), and a
+# <Location /NAME> that passes to it.
+sub app_conf {
+    my ($name, $command, @lines) = @_;
+    return join '', "<FcgiPmApp $name>\n", "    Command $command\n",
+        (map { "    $_\n" } @lines), "</FcgiPmApp>\n",
+        "<Location /$name>\n    FcgiPmPass $name\n</Location>\n";
 }
 
 # conf_line_of($path, qr/.../ [, $nth]) -> 1-based line number of the nth
