@@ -351,7 +351,7 @@ static void worker_gone(mgr_app *app, fcgi_pm_worker_slot *w, int status,
 
     apr_pool_create(&p, M.pool);
     how = known_status ? fcgi_pm_spawn_describe_exit(p, status) : "exited";
-    ap_log_error(APLOG_MARK, retiring ? APLOG_INFO : APLOG_NOTICE, 0, M.s,
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
                  "app %s: worker %ld exited: %s after %.1f s (generation %u%s)",
                  app->name, (long)pid, how, lived, w->generation,
                  retiring ? ", retired" : "");
