@@ -43,8 +43,4 @@ void fcgi_pm_sock_close_fds_except(const int *keep, int n);
 /* Set or clear FD_CLOEXEC. */
 void fcgi_pm_sock_cloexec(int fd, int on);
 
-/* Pending connections in a listening TCP socket's accept queue, or -1
- * where the OS does not tell (unix sockets). */
-int fcgi_pm_sock_queue_length(int fd);
-
 #endif /* FCGI_PM_SOCK_H */

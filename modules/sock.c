@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -325,23 +324,4 @@ void fcgi_pm_sock_close_fds_except(const int *keep, int n)
         }
     }
     closedir(d);
-}
-
-int fcgi_pm_sock_queue_length(int fd)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof(ti);
-    struct sockaddr_storage ss;
-    socklen_t slen = sizeof(ss);
-
-    if (getsockname(fd, (struct sockaddr *)&ss, &slen) != 0) {
-        return -1;
-    }
-    /* For a listening TCP socket Linux reports the accept queue in
-     * tcpi_unacked (and its limit in tcpi_sacked). */
-    if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
-        && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
-        return (int)ti.tcpi_unacked;
-    }
-    return -1;
 }
