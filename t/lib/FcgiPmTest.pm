@@ -248,31 +248,20 @@ sub docfile {
 # Configuration
 #----------------------------------------------------------------------------
 
+# The event and worker MPMs take the same settings.
+my $THREADED_MPM = <<'EOT';
+    StartServers             2
+    ServerLimit              16
+    MinSpareThreads          25
+    MaxSpareThreads          75
+    ThreadLimit              64
+    ThreadsPerChild          25
+    MaxRequestWorkers        150
+    MaxConnectionsPerChild   0
+EOT
 my %MPM_CONF = (
-    event => <<'EOT',
-<IfModule mpm_event_module>
-    StartServers             2
-    ServerLimit              16
-    MinSpareThreads          25
-    MaxSpareThreads          75
-    ThreadLimit              64
-    ThreadsPerChild          25
-    MaxRequestWorkers        150
-    MaxConnectionsPerChild   0
-</IfModule>
-EOT
-    worker => <<'EOT',
-<IfModule mpm_worker_module>
-    StartServers             2
-    ServerLimit              16
-    MinSpareThreads          25
-    MaxSpareThreads          75
-    ThreadLimit              64
-    ThreadsPerChild          25
-    MaxRequestWorkers        150
-    MaxConnectionsPerChild   0
-</IfModule>
-EOT
+    event  => "<IfModule mpm_event_module>\n$THREADED_MPM</IfModule>\n",
+    worker => "<IfModule mpm_worker_module>\n$THREADED_MPM</IfModule>\n",
     prefork => <<'EOT',
 <IfModule mpm_prefork_module>
     StartServers             8
