@@ -21,7 +21,8 @@ typedef struct {
 /* Fork and exec one worker.  Returns its pid, or -1 with errno set. */
 pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec);
 
-/* 1 when PID (or one of its threads) is blocked in accept() on fd 0. */
+/* 1 when PID (or one of its threads) is blocked in accept() on fd 0, 0 when
+ * not, -1 when this kernel does not let us see (no /proc/PID/syscall). */
 int fcgi_pm_spawn_is_accepting(pid_t pid);
 
 /* Tell PID to finish and exit, but only while it is idle in accept(), so

@@ -46,6 +46,7 @@ APLOG_USE_MODULE(fcgi_pm);
 #define ADOPTED_TICK_MS   200   /* watching workers that are not our children */
 #define FILE_TICK_MS      1000  /* watching RestartFile */
 #define MAX_BACKOFF_S     60
+#define BLIND_READY_S     2     /* see worker_ready() */
 #define TAKEOVER_WAIT_S   60    /* retire a predecessor at the latest then */
 #define UNLOADED_WAIT_S   30    /* END without a new BEGIN: module unloaded */
 
@@ -448,6 +449,25 @@ static void update_app_state(mgr_app *app)
     }
 }
 
+/* Is a starting worker accepting now?  Where the kernel does not show
+ * what a process waits in, a worker alive for BLIND_READY_S counts as
+ * ready (said once in the log): rolling restarts then rely on that. */
+static int worker_ready(fcgi_pm_worker_slot *w, apr_time_t now)
+{
+    static int said;
+    int accepting = fcgi_pm_spawn_is_accepting(w->pid);
+
+    if (accepting >= 0) {
+        return accepting;
+    }
+    if (!said++) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, M.s,
+                     "cannot read /proc/PID/syscall of workers: a worker "
+                     "counts as ready %d s after its start", BLIND_READY_S);
+    }
+    return now - w->started >= apr_time_from_sec(BLIND_READY_S);
+}
+
 /* Workers of the wanted generation: alive (not retiring) and accepting. */
 static void count_current(mgr_app *app, int *alive, int *ready)
 {
@@ -518,7 +538,7 @@ static int tick_app(mgr_app *app, apr_time_t now)
             SOONER(ADOPTED_TICK_MS);
         }
         if (w->state == FCGI_PM_WORKER_STARTING) {
-            if (fcgi_pm_spawn_is_accepting(w->pid)) {
+            if (worker_ready(w, now)) {
                 w->state = FCGI_PM_WORKER_READY;
                 w->ready_at = now;
                 a->failed_starts = 0;
@@ -536,7 +556,7 @@ static int tick_app(mgr_app *app, apr_time_t now)
         if (w->state == FCGI_PM_WORKER_RETIRING) {
             if (!w->signalled) {
                 /* Cheap look first; stop-and-check only when it seems idle. */
-                if (fcgi_pm_spawn_is_accepting(w->pid)
+                if (fcgi_pm_spawn_is_accepting(w->pid) != 0
                     && fcgi_pm_spawn_try_retire(w->pid) != 0) {
                     w->signalled = 1;
                 }

@@ -8,6 +8,7 @@
 #include "apr_strings.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <dirent.h>
@@ -132,25 +133,46 @@ pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec)
     return -1;
 }
 
+#define SYSCALL_UNREADABLE (-2)
+
 /* Syscall number and first argument a task is blocked in, from
- * /proc/PID/task/TID/syscall; -1 when it runs or cannot be read. */
+ * /proc/PID/task/TID/syscall; -1 when it runs, SYSCALL_UNREADABLE when
+ * the file cannot be read (no such kernel support, or ptrace forbidden). */
 static long blocked_syscall(const char *path, long *arg0)
 {
     char buf[256];
     long nr;
 
-    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0
-        || !strncmp(buf, "running", 7)
+    static int supported = -1;   /* does this kernel have the file? */
+
+    if (supported < 0) {
+        struct stat st;
+        /* stat, not access: in httpd's children (not dumpable) the file
+         * exists but belongs to root. */
+        supported = stat("/proc/self/syscall", &st) == 0;
+    }
+    if (!supported) {
+        return SYSCALL_UNREADABLE;
+    }
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+        /* ENOENT: the process just went away, nothing to tell. */
+        return (errno == EACCES || errno == EPERM) ? SYSCALL_UNREADABLE : -1;
+    }
+    if (!strncmp(buf, "running", 7)
         || sscanf(buf, "%ld %lx", &nr, (unsigned long *)arg0) != 2) {
         return -1;
     }
     return nr;
 }
 
+/* 1: blocked in accept() on fd 0; 0: not; -1: cannot tell. */
 static int in_accept_on_fd0(const char *path)
 {
     long arg0 = -1, nr = blocked_syscall(path, &arg0);
 
+    if (nr == SYSCALL_UNREADABLE) {
+        return -1;
+    }
 #ifdef SYS_accept
     if (nr == SYS_accept && arg0 == 0) {
         return 1;
@@ -169,14 +191,14 @@ int fcgi_pm_spawn_is_accepting(pid_t pid)
     char path[64];
     DIR *d;
     struct dirent *de;
-    int found = 0;
+    int found = 0, unknown = 0;
 
     snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
     d = opendir(path);
     if (!d) {
         return 0;
     }
-    while (!found && (de = readdir(d)) != NULL) {
+    while (found != 1 && (de = readdir(d)) != NULL) {
         char sc[320];
         if (de->d_name[0] < '0' || de->d_name[0] > '9') {
             continue;
@@ -184,9 +206,10 @@ int fcgi_pm_spawn_is_accepting(pid_t pid)
         snprintf(sc, sizeof(sc), "/proc/%ld/task/%s/syscall", (long)pid,
                  de->d_name);
         found = in_accept_on_fd0(sc);
+        unknown |= found < 0;
     }
     closedir(d);
-    return found;
+    return found == 1 ? 1 : unknown ? -1 : 0;
 }
 
 /* Process state letter from /proc/PID/stat, 0 when it is gone. */
@@ -305,7 +328,8 @@ int fcgi_pm_spawn_try_retire(pid_t pid)
      * shows accept() in /proc/PID/syscall: only the new socket it holds
      * tells it apart from one that is waiting. */
     snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-    if (stopped && in_accept_on_fd0(path)) {
+    if (stopped && in_accept_on_fd0(path) != 0) {
+        /* (-1: the kernel does not tell; the socket check is all we have.) */
         after = socket_inodes(pid, &nafter);
         idle = after && inodes_within(before, nbefore, after, nafter);
     }

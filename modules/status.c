@@ -233,7 +233,7 @@ static int worker_activity(const status_worker *w, int *probes)
         return ACT_READY;
     }
     (*probes)++;
-    if (fcgi_pm_spawn_is_accepting(w->pid)) {
+    if (fcgi_pm_spawn_is_accepting(w->pid) == 1) {
         return ACT_IDLE;
     }
     return proc_syscall_readable(w->pid) ? ACT_BUSY : ACT_READY;
