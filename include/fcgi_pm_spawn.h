@@ -28,8 +28,8 @@ int fcgi_pm_spawn_is_accepting(pid_t pid);
 /* Tell PID to finish and exit, but only while it is idle in accept(), so
  * that the signal can never interrupt a request: the worker is stopped,
  * looked at, sent SIGUSR1 if it is waiting in accept() and holds no
- * socket it did not hold before (a connection it just accepted), and
- * continued.
+ * socket it did not hold before (a connection it just accepted), or if it
+ * is single-threaded and in none of its system calls, and continued.
  * Returns 1 when the signal was sent, 0 when the worker is busy (try
  * again later), -1 when it is gone. */
 int fcgi_pm_spawn_try_retire(pid_t pid);

@@ -555,9 +555,7 @@ static int tick_app(mgr_app *app, apr_time_t now)
         }
         if (w->state == FCGI_PM_WORKER_RETIRING) {
             if (!w->signalled) {
-                /* Cheap look first; stop-and-check only when it seems idle. */
-                if (fcgi_pm_spawn_is_accepting(w->pid) != 0
-                    && fcgi_pm_spawn_try_retire(w->pid) != 0) {
+                if (fcgi_pm_spawn_try_retire(w->pid) != 0) {
                     w->signalled = 1;
                 }
                 else {

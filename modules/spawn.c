@@ -133,11 +133,12 @@ pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec)
     return -1;
 }
 
-#define SYSCALL_UNREADABLE (-2)
+#define SYSCALL_RUNNING    (-1)  /* on a CPU right now */
+#define SYSCALL_UNREADABLE (-2)  /* no such kernel support, or not allowed */
+#define SYSCALL_USER       (-3)  /* stopped in its own code, not in a call */
 
-/* Syscall number and first argument a task is blocked in, from
- * /proc/PID/task/TID/syscall; -1 when it runs, SYSCALL_UNREADABLE when
- * the file cannot be read (no such kernel support, or ptrace forbidden). */
+/* Syscall number and first argument a task is in, from
+ * /proc/PID/task/TID/syscall, or one of the SYSCALL_* above. */
 static long blocked_syscall(const char *path, long *arg0)
 {
     char buf[256];
@@ -156,13 +157,14 @@ static long blocked_syscall(const char *path, long *arg0)
     }
     if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
         /* ENOENT: the process just went away, nothing to tell. */
-        return (errno == EACCES || errno == EPERM) ? SYSCALL_UNREADABLE : -1;
+        return (errno == EACCES || errno == EPERM) ? SYSCALL_UNREADABLE
+                                                   : SYSCALL_RUNNING;
     }
     if (!strncmp(buf, "running", 7)
         || sscanf(buf, "%ld %lx", &nr, (unsigned long *)arg0) != 2) {
-        return -1;
+        return SYSCALL_RUNNING;
     }
-    return nr;
+    return nr == -1 ? SYSCALL_USER : nr;
 }
 
 /* 1: blocked in accept() on fd 0; 0: not; -1: cannot tell. */
@@ -276,6 +278,17 @@ static unsigned long *socket_inodes(pid_t pid, size_t *n)
     return inodes ? inodes : calloc(1, sizeof(*inodes));
 }
 
+/* 1 when PID has a single thread: then where it stands is where the
+ * signal lands. */
+static int single_task(pid_t pid)
+{
+    char buf[2048];
+    const char *f = fcgi_pm_proc_stat(pid, buf, sizeof(buf));
+
+    f = f ? fcgi_pm_proc_stat_field(f, 20) : NULL;   /* num_threads */
+    return f && atol(f) == 1;
+}
+
 /* Every inode of B is in A (A of length NA). */
 static int inodes_within(const unsigned long *a, size_t na,
                          const unsigned long *b, size_t nb)
@@ -324,14 +337,27 @@ int fcgi_pm_spawn_try_retire(pid_t pid)
         }
         nanosleep(&pause, NULL);
     }
-    /* A worker stopped on its way out of a successful accept() still
-     * shows accept() in /proc/PID/syscall: only the new socket it holds
-     * tells it apart from one that is waiting. */
+    /* Safe moments for SIGUSR1, whose handler (no SA_RESTART) would break
+     * a read or write in progress:
+     *  - waiting in accept() on fd 0.  A worker stopped on its way out of
+     *    a successful accept() shows accept() too: only the new socket it
+     *    holds tells it apart;
+     *  - in its own code, in no system call at all: the handler runs at
+     *    once on SIGCONT and the request goes on undisturbed (libfcgi,
+     *    php-cgi and FCGI.pm only look at the flag before their next
+     *    accept()).  Under a steady load a worker is rarely seen waiting,
+     *    so without this it would only leave by SIGKILL. */
     snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-    if (stopped && in_accept_on_fd0(path) != 0) {
-        /* (-1: the kernel does not tell; the socket check is all we have.) */
-        after = socket_inodes(pid, &nafter);
-        idle = after && inodes_within(before, nbefore, after, nafter);
+    if (stopped) {
+        long arg0 = -1, nr = blocked_syscall(path, &arg0);
+        if (nr == SYSCALL_USER) {
+            idle = single_task(pid);
+        }
+        else if (in_accept_on_fd0(path) != 0) {
+            /* (-1: the kernel does not tell; the socket check is all.) */
+            after = socket_inodes(pid, &nafter);
+            idle = after && inodes_within(before, nbefore, after, nafter);
+        }
     }
     if (idle) {
         /* Pending while stopped; on SIGCONT its handler runs and accept()

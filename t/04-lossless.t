@@ -69,6 +69,8 @@ sub run_mpm {
     is($s->{failed}, 0, 'zero failed requests (connection errors, timeouts, truncation)');
     is($s->{non2xx}, 0, 'zero non-2xx answers');
     is($s->{bad_body}, 0, 'every 2xx answer came from the app');
+    unlike($t->log_text, qr/ShutdownTimeout\); killing it/,
+           'every retired worker left by itself, none was killed');
     diag(join "\n", "$mpm: " . FcgiPmTest::load_summary_text($s), @{ $s->{errors} })
         if $s->{failed} || $s->{non2xx} || $s->{bad_body};
 
@@ -151,6 +153,8 @@ EOT
     is($s->{failed}, 0, 'zero failed requests');
     is($s->{non2xx}, 0, 'zero non-2xx answers');
     is($s->{bad_body}, 0, 'every answer from the apps');
+    unlike($t->log_text, qr/ShutdownTimeout\); killing it/,
+           'every retired worker left by itself, none was killed');
     diag(join "\n", FcgiPmTest::load_summary_text($s), @{ $s->{errors} })
         if $s->{failed} || $s->{non2xx} || $s->{bad_body};
     my %first = map { $_ => 1 } @first;

@@ -71,6 +71,8 @@ note(FcgiPmTest::load_summary_text($s));
 is($s->{failed}, 0, 'zero failed requests across the upgrade');
 is($s->{non2xx}, 0, 'zero non-2xx answers');
 is($s->{bad_body}, 0, 'every answer came from the app');
+unlike($t->log_text, qr/ShutdownTimeout\); killing it/,
+       'every retired worker left by itself, none was killed');
 diag(join "\n", @{ $s->{errors} }) if $s->{failed} || $s->{non2xx};
 
 my $log = $t->log_since($mark);

@@ -26,12 +26,14 @@ $SIG{PIPE} = 'IGNORE';
 my $count = 0;
 while (!$exit_requested) {
     my $rc = $req->Accept();
-    last if $exit_requested;
     if ($rc < 0) {
-        # Interrupted by some other signal: try again; anything else ends.
-        next if $!{EINTR};
+        # Interrupted by some other signal: try again; anything else
+        # (SIGUSR1 included) ends.
+        next if $!{EINTR} && !$exit_requested;
         last;
     }
+    # A request Accept() returned is answered, even when SIGUSR1 came in
+    # meanwhile: the loop condition ends the worker after it.
     $count++;
     my $qs = $env{QUERY_STRING} // '';
     if ($qs =~ /(?:^|&)sleep=(\d+)/) {
