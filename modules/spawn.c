@@ -167,11 +167,9 @@ static long blocked_syscall(const char *path, long *arg0)
     return nr == -1 ? SYSCALL_USER : nr;
 }
 
-/* 1: blocked in accept() on fd 0; 0: not; -1: cannot tell. */
-static int in_accept_on_fd0(const char *path)
+/* Of a blocked_syscall() result: 1 accept() on fd 0, 0 not, -1 cannot tell. */
+static int is_accept_on_fd0(long nr, long arg0)
 {
-    long arg0 = -1, nr = blocked_syscall(path, &arg0);
-
     if (nr == SYSCALL_UNREADABLE) {
         return -1;
     }
@@ -186,6 +184,14 @@ static int in_accept_on_fd0(const char *path)
     }
 #endif
     return 0;
+}
+
+/* 1: blocked in accept() on fd 0; 0: not; -1: cannot tell. */
+static int in_accept_on_fd0(const char *path)
+{
+    long arg0 = -1, nr = blocked_syscall(path, &arg0);
+
+    return is_accept_on_fd0(nr, arg0);
 }
 
 int fcgi_pm_spawn_is_accepting(pid_t pid)
@@ -353,7 +359,7 @@ int fcgi_pm_spawn_try_retire(pid_t pid)
         if (nr == SYSCALL_USER) {
             idle = single_task(pid);
         }
-        else if (in_accept_on_fd0(path) != 0) {
+        else if (is_accept_on_fd0(nr, arg0) != 0) {
             /* (-1: the kernel does not tell; the socket check is all.) */
             after = socket_inodes(pid, &nafter);
             idle = after && inodes_within(before, nbefore, after, nafter);
