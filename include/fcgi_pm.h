@@ -27,7 +27,7 @@
 #define FCGI_PM_PROTO_VERSION 1
 #endif
 
-#define FCGI_PM_MAX_APPS        256   /* apps in the table */
+#define FCGI_PM_MAX_APPS        256   /* apps in one configuration */
 #define FCGI_PM_MAX_PROCESSES   64    /* workers of one app (Processes, MaxProcesses) */
 #define FCGI_PM_NAME_MAX        64    /* app name, including the NUL */
 #define FCGI_PM_ADDR_MAX        128   /* "unix:/path" or "tcp:host:port" */
@@ -54,6 +54,7 @@ typedef struct fcgi_pm_app_conf {
     int restart_on_graceful;
     int shutdown_timeout;
     const char *restart_file;
+    const char *stop_signal;       /* "USR1", "TERM", ... */
     /* Filled at post_config. */
     const char *addr;              /* canonical "unix:/path" or "tcp:h:p" */
     const char *socket_path;       /* unix socket path, NULL for TCP */

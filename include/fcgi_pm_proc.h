@@ -1,5 +1,11 @@
 /*
- * Small readers of /proc (Linux), shared by the manager and the status page.
+ * Readers of /proc (Linux): the one place that knows its file formats.
+ *
+ * The manager judges its workers from what the kernel shows (see
+ * "Worker lifecycle model" in DESIGN.md): which sockets a process holds,
+ * which of them are connections accepted on an app's listen socket, what
+ * each thread waits in, which processes descend from a worker.  The
+ * status page uses the small stat readers.
  */
 #ifndef FCGI_PM_PROC_H
 #define FCGI_PM_PROC_H
@@ -18,5 +24,65 @@ const char *fcgi_pm_proc_stat(pid_t pid, char *buf, size_t size);
 
 /* The word starting field N (N >= 3) of a fcgi_pm_proc_stat() result. */
 const char *fcgi_pm_proc_stat_field(const char *fields, int n);
+
+/* Who a process is and where it belongs, from /proc/PID/stat and the
+ * owner of /proc/PID. */
+typedef struct {
+    char state;                     /* R S D T t Z X ... */
+    pid_t ppid, pgid, sid;
+    int threads;
+    unsigned long long start_ticks; /* field 22: with the pid, an identity */
+    uid_t uid;                      /* effective uid */
+} fcgi_pm_proc_info;
+
+/* 0 and *OUT filled, or -1 when PID is gone (or unreadable). */
+int fcgi_pm_proc_info_get(pid_t pid, fcgi_pm_proc_info *out);
+
+/* Append the children of every thread of PID to OUT (at most MAX in all,
+ * *N in use).  Returns 0, or -1 when PID is gone. */
+int fcgi_pm_proc_children(pid_t pid, pid_t *out, int max, int *n);
+
+/* The connections accepted on one listen socket (unix: by its path, as
+ * the kernel names a server-side connection after its listener; TCP: by
+ * the local port), as a set of socket inodes. */
+typedef struct {
+    const char *unix_path;          /* NULL for TCP */
+    int tcp_port;
+    unsigned long *ino;             /* sorted */
+    size_t n, cap;
+} fcgi_pm_proc_conns;
+
+/* (Re)read the set.  Returns 0, or -1 (then the set is empty). */
+int fcgi_pm_proc_conns_read(fcgi_pm_proc_conns *c);
+void fcgi_pm_proc_conns_free(fcgi_pm_proc_conns *c);
+
+/* What one process shows about an app's listen socket. */
+typedef struct {
+    int holds_listen;               /* has the listen socket open */
+    int busy;                       /* holds a connection accepted on it */
+    int waiting;                    /* a thread waits for connections: in
+                                     * accept() on it, or in epoll_wait() on
+                                     * a set that holds it, or in poll()/
+                                     * select() while holding it */
+    int in_calls;                   /* every thread is in a system call */
+    int user_single;                /* one thread, in its own code (stopped
+                                     * or preempted there, in no call) */
+    int running;                    /* a thread is on a CPU */
+} fcgi_pm_proc_look;
+
+/* Look at PID.  CONNS is re-read after PID's descriptors when it holds
+ * any socket besides the listen socket.  Returns 0, or -1 when PID is
+ * gone. */
+int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
+                         fcgi_pm_proc_conns *conns, fcgi_pm_proc_look *out);
+
+/* Processes of session SID started at or after START_TICKS, not owned by
+ * root (workers never run as root): appended to OUT (max MAX, *N used).
+ * Used once, by a manager re-forked after its predecessor died. */
+int fcgi_pm_proc_session_members(pid_t sid, unsigned long long start_ticks,
+                                 pid_t *out, int max, int *n);
+
+/* 1 when PID holds a socket whose inode is INO, 0 when not, -1 gone. */
+int fcgi_pm_proc_holds_socket(pid_t pid, unsigned long ino);
 
 #endif /* FCGI_PM_PROC_H */

@@ -3,11 +3,13 @@
  *
  * One anonymous shared segment, created once by the httpd parent in the
  * process pool, so it survives every graceful and is inherited by the
- * manager and by httpd's children through fork.  Writers:
- *   - the manager writes everything but the request counters;
+ * manager and by httpd's children through fork.  It is a PUBLICATION:
+ *   - the manager copies its private state here (fcgi_pm_pool_publish)
+ *     and never reads any of it back to decide anything: httpd's children
+ *     run as httpd's User and can write the whole segment;
  *   - httpd children update requests/in_flight with atomic operations.
- * Readers (router, status page) read without locks: a torn read of a
- * counter shows a stale figure, never a crash.
+ * Readers (router, status page) read without locks and check what they
+ * read: a torn read shows a stale figure, never a crash.
  */
 #ifndef FCGI_PM_TABLE_H
 #define FCGI_PM_TABLE_H
@@ -17,11 +19,23 @@
 #include "apr_time.h"
 
 #define FCGI_PM_TABLE_MAGIC   0x46435054u  /* "FCPT" */
-#define FCGI_PM_TABLE_LAYOUT_N 1           /* bump when the structs change */
+#define FCGI_PM_TABLE_LAYOUT_N 2           /* bump when the structs change */
 #define FCGI_PM_TABLE_LAYOUT  ((apr_uint32_t)FCGI_PM_TABLE_LAYOUT_N)
 
-/* Room for a full rolling restart: old and new workers side by side. */
+/* Workers shown per app (the manager keeps any number; more are counted
+ * in "alive" but not listed). */
 #define FCGI_PM_WORKER_SLOTS  (2 * FCGI_PM_MAX_PROCESSES)
+
+/* App slots: twice the apps a configuration may define, so that a
+ * graceful that swaps every app for others finds room while the old ones
+ * drain. */
+#define FCGI_PM_TABLE_APPS    (2 * FCGI_PM_MAX_APPS)
+
+typedef enum {
+    FCGI_PM_ACTIVITY_UNKNOWN = 0,
+    FCGI_PM_ACTIVITY_IDLE,
+    FCGI_PM_ACTIVITY_BUSY
+} fcgi_pm_worker_activity;
 
 typedef enum {
     FCGI_PM_APP_FREE = 0,
@@ -33,17 +47,19 @@ typedef enum {
 
 typedef enum {
     FCGI_PM_WORKER_FREE = 0,
-    FCGI_PM_WORKER_STARTING,   /* forked, not yet blocked in accept() */
-    FCGI_PM_WORKER_READY,      /* accepting on the app's socket */
+    FCGI_PM_WORKER_STARTING,   /* forked, not yet seen waiting or serving */
+    FCGI_PM_WORKER_READY,      /* has waited on or served the socket */
     FCGI_PM_WORKER_RETIRING    /* told to finish its request and exit */
 } fcgi_pm_worker_state;
 
 typedef struct {
-    volatile pid_t pid;
+    volatile pid_t pid;                 /* root of its tree (or a survivor) */
     volatile apr_uint32_t state;        /* fcgi_pm_worker_state */
-    apr_uint32_t generation;            /* app generation it was started for */
+    apr_uint32_t generation;            /* the app's roll it was started for */
     apr_uint32_t adopted;               /* left by a dead manager, not our child */
-    apr_uint32_t signalled;             /* retiring: SIGUSR1 sent */
+    apr_uint32_t signalled;             /* retiring: stop signal sent */
+    apr_uint32_t activity;              /* fcgi_pm_worker_activity */
+    apr_uint32_t processes;             /* processes of its tree */
     apr_time_t started;
     apr_time_t ready_at;
     apr_time_t kill_at;                 /* SIGKILL deadline while retiring */
@@ -53,7 +69,7 @@ typedef struct {
     volatile apr_uint32_t state;        /* fcgi_pm_app_state */
     char name[FCGI_PM_NAME_MAX];
     char addr[FCGI_PM_ADDR_MAX];
-    apr_uint32_t generation;            /* config generation of its workers */
+    apr_uint32_t generation;            /* roll number of its current workers */
     apr_uint32_t processes;             /* configured */
     volatile apr_uint32_t ready;        /* workers accepting */
     volatile apr_uint32_t alive;        /* workers alive in any state */
@@ -84,7 +100,7 @@ typedef struct {
     apr_time_t created;
     volatile apr_uint32_t generation;   /* configuration generation applied */
     volatile apr_uint32_t reloads;      /* generations received by managers */
-    fcgi_pm_app_slot apps[FCGI_PM_MAX_APPS];
+    fcgi_pm_app_slot apps[FCGI_PM_TABLE_APPS];
 } fcgi_pm_table;
 
 /* Find the table in the process pool or create it there (parent only). */
@@ -100,18 +116,6 @@ fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
 /* Give a slot back (manager only). */
 void fcgi_pm_table_release_app(fcgi_pm_app_slot *a);
 
-/* A free worker slot of app A, NULL when all are taken (manager only). */
-fcgi_pm_worker_slot *fcgi_pm_table_claim_worker(fcgi_pm_app_slot *a, pid_t pid,
-                                                apr_uint32_t generation);
-
-/* The worker slot holding PID in any app, and its app. */
-fcgi_pm_worker_slot *fcgi_pm_table_find_worker(fcgi_pm_table *t, pid_t pid,
-                                               fcgi_pm_app_slot **app);
-
-/* Recount ready/alive of an app after its workers changed (manager only). */
-void fcgi_pm_table_recount(fcgi_pm_app_slot *a);
-
 const char *fcgi_pm_table_app_state_name(apr_uint32_t state);
-const char *fcgi_pm_table_worker_state_name(apr_uint32_t state);
 
 #endif /* FCGI_PM_TABLE_H */

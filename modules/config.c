@@ -319,6 +319,31 @@ static const char *set_restart_file(apr_pool_t *p, fcgi_pm_app_conf *app,
     return NULL;
 }
 
+/* StopSignal: what tells a worker to finish and exit (USR1: libfcgi,
+ * php-cgi, FCGI.pm; see the README for other servers). */
+static const char *set_stop_signal(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                   const char *args)
+{
+    const char *word, *err = one_word(p, args, "StopSignal", &word);
+    static const char *const allowed[] = { "USR1", "TERM", "QUIT", "INT", "HUP" };
+    size_t i;
+
+    if (err) {
+        return err;
+    }
+    if (!strncasecmp(word, "SIG", 3)) {
+        word += 3;
+    }
+    for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        if (!strcasecmp(word, allowed[i])) {
+            app->stop_signal = allowed[i];
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "StopSignal must be one of USR1, TERM, QUIT, INT, "
+                        "HUP, not '%s'", word);
+}
+
 static const struct {
     const char *name;
     app_directive_fn fn;
@@ -336,6 +361,7 @@ static const struct {
     { "RestartOnGraceful", set_restart_on_graceful },
     { "ShutdownTimeout",   set_shutdown_timeout },
     { "RestartFile",       set_restart_file },
+    { "StopSignal",        set_stop_signal },
 };
 
 static const char *known_directives(apr_pool_t *p)
@@ -392,6 +418,7 @@ static fcgi_pm_app_conf *new_app(apr_pool_t *p, const char *name,
     app->idle_timeout = FCGI_PM_DEFAULT_IDLE_TIMEOUT;
     app->restart_on_graceful = 1;
     app->shutdown_timeout = FCGI_PM_DEFAULT_SHUTDOWN_TIMEOUT;
+    app->stop_signal = "USR1";
     app->listen_fd = -1;
     return app;
 }

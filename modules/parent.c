@@ -10,6 +10,7 @@
 #include "fcgi_pm_parent.h"
 #include "fcgi_pm_config.h"
 #include "fcgi_pm_manager.h"
+#include "fcgi_pm_proc.h"
 #include "fcgi_pm_proto.h"
 #include "fcgi_pm_sock.h"
 
@@ -50,9 +51,16 @@ typedef struct {
     apr_time_t forked_at;        /* when the current manager was forked */
     int quick_deaths;            /* managers that died soon after start */
     int refork_pending;          /* re-fork at the next monitor tick */
+    unsigned long long manager_start;  /* its start time (clock ticks) */
+    pid_t dead_pid;              /* a manager that died, and its start: */
+    unsigned long long dead_start;     /* its successor adopts its workers */
 } parent_state;
 
 #define QUICK_DEATH_SECONDS 10
+/* The first start waits this long for the apps' workers (their readiness
+ * is judged within a few seconds, see fcgi_pm_pool.h), so that httpd
+ * writes its pid file on time even when an app cannot be judged. */
+#define FIRST_START_WAIT_MS 5000
 #define QUICK_DEATHS_BEFORE_PAUSE 3
 
 /* One configuration generation's view, in pconf. */
@@ -103,6 +111,15 @@ static int manager_alive(const parent_state *st)
     return st->manager_pid > 0 && kill(st->manager_pid, 0) == 0;
 }
 
+/* The start time of our child PID, from /proc: with the pid, what a
+ * successor checks its predecessor's workers against. */
+static unsigned long long process_start_ticks(pid_t pid)
+{
+    fcgi_pm_proc_info info;
+
+    return fcgi_pm_proc_info_get(pid, &info) == 0 ? info.start_ticks : 0;
+}
+
 /* Fork the manager.  The child never returns into httpd. */
 static apr_status_t fork_manager(parent_gen *g)
 {
@@ -129,6 +146,7 @@ static apr_status_t fork_manager(parent_gen *g)
     }
     g->state->ctl_fd = sv[0];
     g->state->manager_pid = pid;
+    g->state->manager_start = process_start_ticks(pid);
     g->state->forked_at = apr_time_now();
     g->state->refork_pending = 0;
     g->state->proto = FCGI_PM_PROTO_VERSION;
@@ -168,6 +186,13 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
     fcgi_pm_proto_put(rec, "pid_file", fcgi_pm_config_pid_file(p, g->sc));
     if (takeover > 0) {
         fcgi_pm_proto_put_int(rec, "takeover_pid", (long)takeover);
+    }
+    if (g->state->dead_pid > 1) {
+        /* From our own memory, never from the shared table. */
+        fcgi_pm_proto_put_int(rec, "dead_manager_pid", (long)g->state->dead_pid);
+        fcgi_pm_proto_put(rec, "dead_manager_start",
+                          apr_psprintf(p, "%llu", g->state->dead_start));
+        g->state->dead_pid = 0;
     }
     /* Our stderr is the current error log: after a log rotation and a
      * graceful the manager and the workers write to the new file. */
@@ -270,6 +295,8 @@ static void manager_event(int reason, void *data, apr_wait_t status)
                  "manager pid %ld died (wait status %d); starting a new one "
                  "that takes over the running apps",
                  (long)g->manager.pid, (int)status);
+    g->state->dead_pid = g->manager.pid;
+    g->state->dead_start = g->state->manager_start;
     g->state->manager_pid = 0;
     if (apr_time_now() - g->state->forked_at
         < apr_time_from_sec(QUICK_DEATH_SECONDS)) {
@@ -415,7 +442,7 @@ int fcgi_pm_parent_post_config(apr_pool_t *pconf, server_rec *s,
                                    * successor will */
     }
     else {
-        start_manager(g, 0, first ? 15000 : 0);
+        start_manager(g, 0, first ? FIRST_START_WAIT_MS : 0);
     }
     fcgi_pm_sock_release_unused(process_pool, g->state->generations);
     return OK;

@@ -1,12 +1,20 @@
 /*
- * Small readers of /proc, shared by the manager and the status page.
+ * Readers of /proc (see fcgi_pm_proc.h).
  */
 #include "fcgi_pm_proc.h"
 
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define LOOK_MAX_FDS    4096   /* descriptors of one process looked at */
+#define LOOK_MAX_TASKS  1024   /* threads of one process looked at */
 
 int fcgi_pm_proc_read(const char *path, char *buf, size_t size)
 {
@@ -57,4 +65,465 @@ const char *fcgi_pm_proc_stat_field(const char *fields, int n)
         }
     }
     return p;
+}
+
+int fcgi_pm_proc_info_get(pid_t pid, fcgi_pm_proc_info *out)
+{
+    char buf[1024], path[64];
+    const char *f;
+    long ppid, pgid, sid, threads;
+    unsigned long long start;
+    unsigned long uid;
+
+    if (pid <= 0) {
+        return -1;
+    }
+    f = fcgi_pm_proc_stat(pid, buf, sizeof(buf));
+    if (!f || sscanf(f, "%c %ld %ld %ld", &out->state, &ppid, &pgid, &sid) != 4) {
+        return -1;
+    }
+    f = fcgi_pm_proc_stat_field(f, 20);
+    if (!f || sscanf(f, "%ld", &threads) != 1) {
+        return -1;
+    }
+    f = fcgi_pm_proc_stat_field(f, 22 - 20 + 3);
+    if (!f || sscanf(f, "%llu", &start) != 1) {
+        return -1;
+    }
+    /* Not the owner of /proc/PID: that is root for a process that is not
+     * dumpable, whatever it runs as. */
+    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0
+        || !(f = strstr(buf, "\nUid:")) || sscanf(f + 5, "%lu", &uid) != 1) {
+        return -1;
+    }
+    out->ppid = (pid_t)ppid;
+    out->pgid = (pid_t)pgid;
+    out->sid = (pid_t)sid;
+    out->threads = (int)threads;
+    out->start_ticks = start;
+    out->uid = (uid_t)uid;
+    return 0;
+}
+
+int fcgi_pm_proc_children(pid_t pid, pid_t *out, int max, int *n)
+{
+    char path[96], buf[4096];
+    DIR *d;
+    struct dirent *de;
+
+    snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+    if (!(d = opendir(path))) {
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char *p, *end;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children",
+                 (long)pid, de->d_name);
+        if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+            continue;
+        }
+        for (p = buf; *n < max; p = end) {
+            long c = strtol(p, &end, 10);
+            if (end == p) {
+                break;
+            }
+            if (c > 1) {
+                out[(*n)++] = (pid_t)c;
+            }
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+/* ------------------------------------------------------ accepted sockets */
+
+static int cmp_ino(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int conns_add(fcgi_pm_proc_conns *c, unsigned long ino)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        unsigned long *bigger = realloc(c->ino, cap * sizeof(*bigger));
+        if (!bigger) {
+            return -1;
+        }
+        c->ino = bigger;
+        c->cap = cap;
+    }
+    c->ino[c->n++] = ino;
+    return 0;
+}
+
+/* /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path".
+ * A connection accepted on a listener carries the listener's path; the
+ * listener itself has __SO_ACCEPTCON (0x10000) in Flags. */
+static int read_unix(fcgi_pm_proc_conns *c)
+{
+    FILE *f = fopen("/proc/net/unix", "re");
+    char line[4352];
+    size_t plen = strlen(c->unix_path);
+
+    if (!f) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long flags, ino;
+        int off = 0;
+        char *path, *nl;
+        if (sscanf(line, "%*s %*x %*x %lx %*x %*x %lu %n", &flags, &ino, &off) < 2
+            || off == 0) {
+            continue;
+        }
+        path = line + off;
+        if ((nl = strchr(path, '\n')) != NULL) {
+            *nl = '\0';
+        }
+        if (!(flags & 0x10000) && strlen(path) == plen
+            && memcmp(path, c->unix_path, plen) == 0 && conns_add(c, ino) != 0) {
+            break;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+/* /proc/net/tcp{,6}: a server-side connection has our port as its local
+ * port and is not listening (state 0A). */
+static int read_tcp(fcgi_pm_proc_conns *c, const char *file)
+{
+    FILE *f = fopen(file, "re");
+    char line[512];
+
+    if (!f) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char local[80];
+        unsigned int port, state;
+        unsigned long ino;
+        char *colon;
+        if (sscanf(line, "%*s %79s %*s %x %*s %*s %*s %*s %*s %lu",
+                   local, &state, &ino) != 3
+            || !(colon = strrchr(local, ':'))
+            || sscanf(colon + 1, "%x", &port) != 1) {
+            continue;
+        }
+        if ((int)port == c->tcp_port && state != 0x0A && ino != 0
+            && conns_add(c, ino) != 0) {
+            break;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+int fcgi_pm_proc_conns_read(fcgi_pm_proc_conns *c)
+{
+    int rc;
+
+    c->n = 0;
+    if (c->unix_path) {
+        rc = read_unix(c);
+    }
+    else {
+        int a = read_tcp(c, "/proc/net/tcp");
+        int b = read_tcp(c, "/proc/net/tcp6");
+        rc = (a == 0 || b == 0) ? 0 : -1;
+    }
+    if (c->n > 1) {
+        qsort(c->ino, c->n, sizeof(*c->ino), cmp_ino);
+    }
+    return rc;
+}
+
+void fcgi_pm_proc_conns_free(fcgi_pm_proc_conns *c)
+{
+    free(c->ino);
+    c->ino = NULL;
+    c->n = c->cap = 0;
+}
+
+static int conns_has(const fcgi_pm_proc_conns *c, unsigned long ino)
+{
+    return c->n && bsearch(&ino, c->ino, c->n, sizeof(ino), cmp_ino) != NULL;
+}
+
+/* ------------------------------------------------------------- the look */
+
+typedef struct {
+    int nfd;
+    int listen_fds[16];          /* descriptor numbers of the listen socket */
+    int nlisten;
+    int epoll_fds[16];           /* epoll sets that watch it */
+    int nepoll;
+    unsigned long socks[64];     /* other sockets held */
+    int nsocks;
+    int sock_overflow;
+} fd_facts;
+
+static int is_listen_fd(const fd_facts *f, long fd)
+{
+    int i;
+
+    for (i = 0; i < f->nlisten; i++) {
+        if (f->listen_fds[i] == fd) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when the epoll set behind /proc/PID/fdinfo/EPFD watches the listen
+ * socket ("tfd: N" lines name the watched descriptors). */
+static int epoll_watches_listen(pid_t pid, const char *epfd, const fd_facts *f)
+{
+    char path[96], buf[8192], *p;
+
+    snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%.20s", (long)pid, epfd);
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+        return 0;
+    }
+    for (p = buf; (p = strstr(p, "tfd:")) != NULL; p += 4) {
+        long tfd = strtol(p + 4, NULL, 10);
+        if (is_listen_fd(f, tfd)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int read_fds(pid_t pid, unsigned long listen_ino, fd_facts *f)
+{
+    char dir[64], link[128], target[64];
+    char epolls[16][24];
+    int nep = 0, i;
+    DIR *d;
+    struct dirent *de;
+
+    memset(f, 0, sizeof(*f));
+    snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+    if (!(d = opendir(dir))) {
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL && f->nfd < LOOK_MAX_FDS) {
+        unsigned long ino;
+        ssize_t len;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        f->nfd++;
+        snprintf(link, sizeof(link), "%s/%.20s", dir, de->d_name);
+        len = readlink(link, target, sizeof(target) - 1);
+        if (len <= 0) {
+            continue;
+        }
+        target[len] = '\0';
+        if (sscanf(target, "socket:[%lu]", &ino) == 1) {
+            if (ino == listen_ino) {
+                if (f->nlisten < 16) {
+                    f->listen_fds[f->nlisten++] = atoi(de->d_name);
+                }
+            }
+            else if (f->nsocks < 64) {
+                f->socks[f->nsocks++] = ino;
+            }
+            else {
+                f->sock_overflow = 1;
+            }
+        }
+        else if (!strcmp(target, "anon_inode:[eventpoll]") && nep < 16) {
+            snprintf(epolls[nep++], sizeof(epolls[0]), "%.20s", de->d_name);
+        }
+    }
+    closedir(d);
+    for (i = 0; f->nlisten && i < nep; i++) {
+        if (epoll_watches_listen(pid, epolls[i], f) && f->nepoll < 16) {
+            f->epoll_fds[f->nepoll++] = atoi(epolls[i]);
+        }
+    }
+    return 0;
+}
+
+static int is_epoll_on_listen(const fd_facts *f, long fd)
+{
+    int i;
+
+    for (i = 0; i < f->nepoll; i++) {
+        if (f->epoll_fds[i] == fd) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What one thread is doing (from /proc/PID/task/TID/syscall). */
+enum { T_GONE, T_RUNNING, T_USER, T_WAIT_LISTEN, T_WAIT_MAYBE, T_CALL };
+
+static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
+{
+    char path[96], buf[256];
+    long nr;
+    unsigned long arg0;
+
+    snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/syscall", (long)pid, tid);
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+        return T_GONE;
+    }
+    if (!strncmp(buf, "running", 7)
+        || sscanf(buf, "%ld %lx", &nr, &arg0) != 2) {
+        return T_RUNNING;
+    }
+    if (nr == -1) {
+        return T_USER;
+    }
+    switch (nr) {
+#ifdef SYS_accept
+    case SYS_accept:
+#endif
+#ifdef SYS_accept4
+    case SYS_accept4:
+#endif
+        return is_listen_fd(f, (long)arg0) ? T_WAIT_LISTEN : T_CALL;
+#ifdef SYS_epoll_wait
+    case SYS_epoll_wait:
+#endif
+#ifdef SYS_epoll_pwait
+    case SYS_epoll_pwait:
+#endif
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+#endif
+        return is_epoll_on_listen(f, (long)arg0) ? T_WAIT_LISTEN : T_CALL;
+#ifdef SYS_poll
+    case SYS_poll:
+#endif
+#ifdef SYS_ppoll
+    case SYS_ppoll:
+#endif
+#ifdef SYS_select
+    case SYS_select:
+#endif
+#ifdef SYS_pselect6
+    case SYS_pselect6:
+#endif
+        return f->nlisten ? T_WAIT_MAYBE : T_CALL;
+    default:
+        return T_CALL;
+    }
+}
+
+static int holds_conn(const fd_facts *f, fcgi_pm_proc_conns *conns)
+{
+    int i;
+
+    if (f->nsocks == 0) {
+        return 0;
+    }
+    /* Read after the descriptors: a connection held then and still open
+     * is in the set; one closed meanwhile is over anyway. */
+    fcgi_pm_proc_conns_read(conns);
+    for (i = 0; i < f->nsocks; i++) {
+        if (conns_has(conns, f->socks[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
+                         fcgi_pm_proc_conns *conns, fcgi_pm_proc_look *out)
+{
+    char dir[64];
+    fd_facts f;
+    DIR *d;
+    struct dirent *de;
+    int tasks = 0, in_calls = 1, user = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (read_fds(pid, listen_ino, &f) != 0) {
+        return -1;
+    }
+    out->holds_listen = f.nlisten > 0;
+    snprintf(dir, sizeof(dir), "/proc/%ld/task", (long)pid);
+    if (!(d = opendir(dir))) {
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL && tasks < LOOK_MAX_TASKS) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        tasks++;
+        switch (thread_doing(pid, de->d_name, &f)) {
+        case T_RUNNING:
+            out->running = 1;
+            in_calls = 0;
+            break;
+        case T_USER:
+            user++;
+            in_calls = 0;
+            break;
+        case T_WAIT_LISTEN:
+        case T_WAIT_MAYBE:
+            out->waiting = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    closedir(d);
+    if (tasks == 0) {
+        return -1;
+    }
+    out->in_calls = in_calls;
+    out->user_single = tasks == 1 && user == 1;
+    /* Last: a connection accepted while we looked shows up here. */
+    out->busy = holds_conn(&f, conns) || f.sock_overflow;
+    return 0;
+}
+
+int fcgi_pm_proc_session_members(pid_t sid, unsigned long long start_ticks,
+                                 pid_t *out, int max, int *n)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+
+    if (!d) {
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL && *n < max) {
+        fcgi_pm_proc_info info;
+        long pid;
+        char *end;
+        pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == (long)getpid()) {
+            continue;
+        }
+        if (fcgi_pm_proc_info_get((pid_t)pid, &info) == 0 && info.sid == sid
+            && info.start_ticks >= start_ticks && info.uid != 0
+            && info.state != 'Z' && info.state != 'X') {
+            out[(*n)++] = (pid_t)pid;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+int fcgi_pm_proc_holds_socket(pid_t pid, unsigned long ino)
+{
+    fd_facts f;
+
+    if (read_fds(pid, ino, &f) != 0) {
+        return -1;
+    }
+    return f.nlisten > 0;
 }

@@ -241,6 +241,7 @@ fcgi_pm_rec *fcgi_pm_proto_app_record(apr_pool_t *p, const fcgi_pm_app_conf *app
     fcgi_pm_proto_put(rec, "workdir", app->workdir);
     fcgi_pm_proto_put_int(rec, "restart_on_graceful", app->restart_on_graceful);
     fcgi_pm_proto_put_int(rec, "shutdown_timeout", app->shutdown_timeout);
+    fcgi_pm_proto_put(rec, "stop_signal", app->stop_signal);
     if (app->restart_file) {
         fcgi_pm_proto_put(rec, "restart_file", app->restart_file);
     }

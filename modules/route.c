@@ -81,11 +81,11 @@ void fcgi_pm_route_register(apr_pool_t *p)
  * request: a crash-looping app under traffic must not flood the log. */
 static int should_log_refusal(fcgi_pm_table *t, fcgi_pm_app_slot *a)
 {
-    static apr_time_t last[FCGI_PM_MAX_APPS];
+    static apr_time_t last[FCGI_PM_TABLE_APPS];
     apr_size_t i = (apr_size_t)(a - t->apps);
     apr_time_t now = apr_time_now();
 
-    if (i >= FCGI_PM_MAX_APPS || now - last[i] < apr_time_from_sec(1)) {
+    if (i >= FCGI_PM_TABLE_APPS || now - last[i] < apr_time_from_sec(1)) {
         return 0;
     }
     last[i] = now;

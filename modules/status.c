@@ -78,6 +78,7 @@ typedef struct {
     apr_uint32_t state;                 /* fcgi_pm_worker_state */
     apr_uint32_t generation;
     int adopted;
+    apr_uint32_t activity;              /* as the manager published it */
     int act;                            /* ACT_* */
     apr_time_t started;
     apr_time_t ready_at;
@@ -182,6 +183,7 @@ static int copy_app(apr_pool_t *p, const fcgi_pm_app_slot *a, status_app *out)
         tmp[n].generation = w.generation;
         tmp[n].adopted = w.adopted != 0;
         tmp[n].act = ACT_READY;
+        tmp[n].activity = w.activity;
         tmp[n].started = w.started;
         tmp[n].ready_at = w.ready_at;
         tmp[n].rss_bytes = -1;
@@ -203,24 +205,10 @@ static int copy_app(apr_pool_t *p, const fcgi_pm_app_slot *a, status_app *out)
     return 1;
 }
 
-/* 1 when this process may read /proc/PID/syscall (the worker runs as
- * our user): then "not in accept()" really means busy. */
-static int proc_syscall_readable(pid_t pid)
-{
-    char path[64];
-    int fd;
-
-    snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return 0;
-    }
-    close(fd);
-    return 1;
-}
-
+/* What the manager published: it looks at its workers itself. */
 static int worker_activity(const status_worker *w, int *probes)
 {
+    (void)probes;
     switch (w->state) {
     case FCGI_PM_WORKER_STARTING:
         return ACT_STARTING;
@@ -229,14 +217,11 @@ static int worker_activity(const status_worker *w, int *probes)
     default:
         break;
     }
-    if (*probes >= STATUS_MAX_PROBES) {
-        return ACT_READY;
+    switch (w->activity) {
+    case FCGI_PM_ACTIVITY_IDLE: return ACT_IDLE;
+    case FCGI_PM_ACTIVITY_BUSY: return ACT_BUSY;
+    default:                    return ACT_READY;
     }
-    (*probes)++;
-    if (fcgi_pm_spawn_is_accepting(w->pid) == 1) {
-        return ACT_IDLE;
-    }
-    return proc_syscall_readable(w->pid) ? ACT_BUSY : ACT_READY;
 }
 
 /* RSS and CPU time from /proc/PID/stat (readable for any process).  A
@@ -510,8 +495,8 @@ static status_snapshot *take_snapshot(apr_pool_t *p, int full)
     s->manager_started = t->manager_started;
     s->created = t->created;
 
-    s->apps = apr_pcalloc(p, FCGI_PM_MAX_APPS * sizeof(status_app));
-    for (i = 0; i < FCGI_PM_MAX_APPS; i++) {
+    s->apps = apr_pcalloc(p, FCGI_PM_TABLE_APPS * sizeof(status_app));
+    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
         if (t->apps[i].state == FCGI_PM_APP_FREE) {
             continue;
         }

@@ -39,7 +39,7 @@ apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out)
     memset(t, 0, sizeof(*t));
     t->magic = FCGI_PM_TABLE_MAGIC;
     t->layout = FCGI_PM_TABLE_LAYOUT;
-    t->max_apps = FCGI_PM_MAX_APPS;
+    t->max_apps = FCGI_PM_TABLE_APPS;
     t->max_workers = FCGI_PM_WORKER_SLOTS;
     t->created = apr_time_now();
     apr_pool_userdata_set(t, TABLE_POOL_KEY, apr_pool_cleanup_null, process_pool);
@@ -51,7 +51,7 @@ fcgi_pm_app_slot *fcgi_pm_table_find_app(fcgi_pm_table *t, const char *name)
 {
     int i;
 
-    for (i = 0; i < FCGI_PM_MAX_APPS; i++) {
+    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
         fcgi_pm_app_slot *a = &t->apps[i];
         if (a->state != FCGI_PM_APP_FREE && strcmp(a->name, name) == 0) {
             return a;
@@ -65,7 +65,7 @@ fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
 {
     int i;
 
-    for (i = 0; i < FCGI_PM_MAX_APPS; i++) {
+    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
         fcgi_pm_app_slot *a = &t->apps[i];
         if (a->state == FCGI_PM_APP_FREE) {
             memset(a, 0, sizeof(*a));
@@ -85,66 +85,6 @@ void fcgi_pm_table_release_app(fcgi_pm_app_slot *a)
     a->name[0] = '\0';
 }
 
-fcgi_pm_worker_slot *fcgi_pm_table_claim_worker(fcgi_pm_app_slot *a, pid_t pid,
-                                                apr_uint32_t generation)
-{
-    int i;
-
-    for (i = 0; i < FCGI_PM_WORKER_SLOTS; i++) {
-        fcgi_pm_worker_slot *w = &a->workers[i];
-        if (w->pid == 0) {
-            memset(w, 0, sizeof(*w));
-            w->generation = generation;
-            w->started = apr_time_now();
-            w->state = FCGI_PM_WORKER_STARTING;
-            w->pid = pid;
-            return w;
-        }
-    }
-    return NULL;
-}
-
-fcgi_pm_worker_slot *fcgi_pm_table_find_worker(fcgi_pm_table *t, pid_t pid,
-                                               fcgi_pm_app_slot **app)
-{
-    int i, j;
-
-    for (i = 0; i < FCGI_PM_MAX_APPS; i++) {
-        fcgi_pm_app_slot *a = &t->apps[i];
-        if (a->state == FCGI_PM_APP_FREE) {
-            continue;
-        }
-        for (j = 0; j < FCGI_PM_WORKER_SLOTS; j++) {
-            if (a->workers[j].pid == pid) {
-                if (app) {
-                    *app = a;
-                }
-                return &a->workers[j];
-            }
-        }
-    }
-    return NULL;
-}
-
-void fcgi_pm_table_recount(fcgi_pm_app_slot *a)
-{
-    apr_uint32_t ready = 0, alive = 0;
-    int j;
-
-    for (j = 0; j < FCGI_PM_WORKER_SLOTS; j++) {
-        fcgi_pm_worker_slot *w = &a->workers[j];
-        if (w->pid == 0) {
-            continue;
-        }
-        alive++;
-        if (w->state == FCGI_PM_WORKER_READY) {
-            ready++;
-        }
-    }
-    a->alive = alive;
-    a->ready = ready;
-}
-
 const char *fcgi_pm_table_app_state_name(apr_uint32_t state)
 {
     switch (state) {
@@ -153,15 +93,5 @@ const char *fcgi_pm_table_app_state_name(apr_uint32_t state)
     case FCGI_PM_APP_BACKOFF:  return "backing-off";
     case FCGI_PM_APP_DRAINING: return "draining";
     default:                   return "free";
-    }
-}
-
-const char *fcgi_pm_table_worker_state_name(apr_uint32_t state)
-{
-    switch (state) {
-    case FCGI_PM_WORKER_STARTING: return "starting";
-    case FCGI_PM_WORKER_READY:    return "ready";
-    case FCGI_PM_WORKER_RETIRING: return "retiring";
-    default:                      return "free";
     }
 }

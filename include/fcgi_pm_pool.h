@@ -1,0 +1,141 @@
+/*
+ * One app's pool of workers, as the manager knows it (manager only).
+ *
+ * This is the manager's private, authoritative state: pids, pidfds,
+ * phases, deadlines.  It lives in the manager's own memory and is never
+ * read back from the shared table, which httpd's children can write; the
+ * table only receives a copy for the router and the status page
+ * (fcgi_pm_pool_publish).  Root signals only processes listed here: the
+ * roots it forked (or proved to be its predecessor's), and the processes
+ * of their trees, each checked and pinned by a pidfd before it is kept.
+ *
+ * A worker is the process the manager forked and its descendants (see
+ * fcgi_pm_spawn.h).  Its phase comes from what the kernel shows
+ * (fcgi_pm_proc_look_at): it is READY for good once any process of its
+ * tree waited for connections on the app's socket or held one accepted
+ * there; BUSY while one holds such a connection.
+ */
+#ifndef FCGI_PM_POOL_H
+#define FCGI_PM_POOL_H
+
+#include "fcgi_pm.h"
+#include "fcgi_pm_table.h"
+
+/* A process of a worker's tree other than its root. */
+typedef struct {
+    pid_t pid;
+    int pidfd;
+    unsigned long long start_ticks;
+} fcgi_pm_member;
+
+typedef struct {
+    pid_t pid;                    /* the tree's root, > 1 */
+    int pidfd;                    /* -1: the kernel has none */
+    unsigned long long start_ticks;
+    int adopted;                  /* a dead manager's worker, not our child */
+    int root_exited;
+    apr_uint32_t phase;           /* fcgi_pm_worker_state */
+    apr_uint32_t roll;            /* the app's roll it was started for */
+    int proven;                   /* has waited on or served the socket */
+    int busy;                     /* at the last look */
+    int signalled;                /* the stop signal was sent (to the root,
+                                   * or, once it is gone, to the others) */
+    apr_time_t started;
+    apr_time_t ready_at;
+    apr_time_t kill_at;           /* retiring: SIGKILL deadline */
+    apr_time_t next_look;
+    int look_ms;                  /* retiring and busy: backs off */
+    fcgi_pm_member *members;
+    int nmembers, members_cap;
+} fcgi_pm_worker;
+
+typedef enum {
+    FCGI_PM_APP_CONFIGURED,       /* in the last generation received */
+    FCGI_PM_APP_REMOVED,          /* not in it: draining */
+    FCGI_PM_APP_REPLACED          /* superseded by a new record: free it */
+} fcgi_pm_app_config_state;
+
+typedef struct fcgi_pm_app fcgi_pm_app;
+struct fcgi_pm_app {
+    fcgi_pm_app *next;
+    apr_pool_t *pool;             /* everything of this app below */
+    const char *name;
+    const char *record;           /* as received: the app's fingerprint */
+    apr_size_t record_len;
+    char **argv;
+    char **envp;
+    const char *workdir;
+    const char *socket_path;
+    const char *addr;             /* "unix:/path" or "tcp:host:port" */
+    const char *restart_file;
+    apr_time_t restart_file_mtime;
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    int ngroups;
+    int processes;
+    int shutdown_timeout;
+    int restart_on_graceful;
+    int stop_signal;
+    int tcp_port;
+    dev_t sock_dev;
+    ino_t sock_ino;
+    int listen_fd;
+    unsigned long listen_ino;     /* the socket's inode, as /proc shows it */
+    fcgi_pm_app_config_state config_state;
+    fcgi_pm_app_slot *slot;       /* where it is published */
+    /* the pool */
+    fcgi_pm_worker *workers;
+    int nworkers, workers_cap;
+    apr_uint32_t roll;            /* bumped by each rolling restart */
+    int blind_said;
+    /* start-up failures and backoff */
+    apr_uint32_t failed_starts;
+    apr_uint32_t backoff_step;
+    apr_uint32_t backoff_seconds;
+    apr_time_t backoff_until;
+    apr_time_t quick_exits_since;
+    int quick_exits;
+    /* published counters */
+    apr_uint32_t restarts;
+    apr_uint32_t crashes;
+    apr_time_t last_exit_time;
+    int last_exit_status;
+};
+
+/* Once, in the manager: where workers' stderr goes, what to log with. */
+void fcgi_pm_pool_init(server_rec *s, int worker_stderr_fd);
+
+/* The work of one tick for APP (spawn, look, retire, kill).  STOPPING:
+ * every worker goes.  Returns milliseconds until it needs the next tick,
+ * or -1 for none. */
+int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping);
+
+/* Start a new roll: new workers, then the older ones retire. */
+void fcgi_pm_pool_roll(fcgi_pm_app *app, const char *why);
+
+/* waitpid() told that PID ended with STATUS.  1 when it was one of ours. */
+int fcgi_pm_pool_reaped(fcgi_pm_app *apps, pid_t pid, int status,
+                        int stopping);
+
+/* Workers whose trees still have a process. */
+int fcgi_pm_pool_alive(const fcgi_pm_app *app);
+
+/* Every worker the app wants is ready, or it backs off. */
+int fcgi_pm_pool_up(const fcgi_pm_app *app);
+
+/* The app and root pid of the worker PID belongs to (root or member). */
+fcgi_pm_app *fcgi_pm_pool_owner(fcgi_pm_app *apps, pid_t pid, pid_t *root);
+
+/* Take over a predecessor's worker tree ROOT with its MEMBERS (pids
+ * already checked by the caller); every process of it is continued. */
+void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,
+                        int n);
+
+/* Copy the pool's state into its table slot. */
+void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping);
+
+/* Close what the app holds (pidfds, listen socket) and free it. */
+void fcgi_pm_pool_free(fcgi_pm_app *app);
+
+#endif /* FCGI_PM_POOL_H */

@@ -1,0 +1,921 @@
+/*
+ * One app's pool of workers (see fcgi_pm_pool.h).
+ *
+ * Rules, in one place:
+ *  - readiness: a worker is READY for good once any process of its tree
+ *    was seen waiting for connections on the app's socket (accept(), an
+ *    epoll set that holds it, poll()/select() while holding it) or holding
+ *    a connection accepted there.  One that is never seen either, but
+ *    holds the socket after BLIND_READY_S, counts as ready (said once).
+ *  - exits: a worker that was ready and exits is a recycle, replaced at
+ *    once.  Only one that dies before it was ever ready is a start-up
+ *    failure and counts toward backoff.
+ *  - retiring: the stop signal goes only when it cannot cut a request:
+ *    every process of the tree is seen (from /proc, without stopping
+ *    anything) holding no accepted connection and with every thread in a
+ *    system call; then the tree is stopped, looked at again, signalled and
+ *    continued.  For StopSignal USR1 (libfcgi, php-cgi, FCGI.pm: the
+ *    handler only sets a flag read before the next accept()), a busy
+ *    single-threaded worker that is on a CPU may also be stopped, and is
+ *    signalled if it stands in its own code, in no system call.  A busy
+ *    worker is otherwise left alone, looked at less and less often.
+ *    SIGKILL to every process of the tree after ShutdownTimeout.
+ */
+#include "fcgi_pm_pool.h"
+#include "fcgi_pm_proc.h"
+#include "fcgi_pm_spawn.h"
+
+#include "http_log.h"
+#include "apr_strings.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+APLOG_USE_MODULE(fcgi_pm);
+
+#define STARTING_LOOK_MS  10    /* a new worker: is it ready yet? */
+#define READY_LOOK_MS     1000  /* idle/busy for the status page */
+#define RETIRE_LOOK_MS    20    /* a retiring worker, first look */
+#define RETIRE_LOOK_MAX   160   /* ... backing off while it is busy */
+#define ADOPTED_LOOK_MS   200   /* an adopted root: still there? */
+#define BLIND_READY_S     3     /* see the rules above */
+#define MAX_BACKOFF_S     60
+#define MAX_TREE          256   /* processes of one tree followed */
+#define QUICK_EXITS_MAX   20    /* clean exits per second before backoff */
+
+static server_rec *S;
+static int worker_stderr = -1;
+
+void fcgi_pm_pool_init(server_rec *s, int worker_stderr_fd)
+{
+    S = s;
+    worker_stderr = worker_stderr_fd;
+}
+
+static double seconds_since(apr_time_t t)
+{
+    return (double)(apr_time_now() - t) / APR_USEC_PER_SEC;
+}
+
+/* ------------------------------------------------------------ the tree */
+
+static void member_drop(fcgi_pm_worker *w, int i)
+{
+    if (w->members[i].pidfd >= 0) {
+        close(w->members[i].pidfd);
+    }
+    w->members[i] = w->members[--w->nmembers];
+}
+
+static int member_index(const fcgi_pm_worker *w, pid_t pid)
+{
+    int i;
+
+    for (i = 0; i < w->nmembers; i++) {
+        if (w->members[i].pid == pid) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Keep PID as a process of W's tree: pinned by a pidfd, and checked
+ * after that (a pid read from /proc may be reused before it is opened). */
+static void member_add(fcgi_pm_worker *w, pid_t pid, int check_group)
+{
+    fcgi_pm_proc_info info;
+    fcgi_pm_member m;
+
+    if (pid <= 1 || pid == w->pid || member_index(w, pid) >= 0
+        || w->nmembers >= MAX_TREE) {
+        return;
+    }
+    m.pid = pid;
+    m.pidfd = fcgi_pm_spawn_pidfd(pid);
+    if (fcgi_pm_proc_info_get(pid, &info) != 0 || info.state == 'Z'
+        || (check_group && info.pgid != w->pid)) {
+        if (m.pidfd >= 0) {
+            close(m.pidfd);
+        }
+        return;
+    }
+    m.start_ticks = info.start_ticks;
+    if (w->nmembers == w->members_cap) {
+        int cap = w->members_cap ? w->members_cap * 2 : 4;
+        fcgi_pm_member *bigger = realloc(w->members, cap * sizeof(*bigger));
+        if (!bigger) {
+            if (m.pidfd >= 0) {
+                close(m.pidfd);
+            }
+            return;
+        }
+        w->members = bigger;
+        w->members_cap = cap;
+    }
+    w->members[w->nmembers++] = m;
+}
+
+static int member_alive(const fcgi_pm_member *m)
+{
+    fcgi_pm_proc_info info;
+
+    if (m->pidfd >= 0 && fcgi_pm_spawn_pidfd_exited(m->pidfd) == 1) {
+        return 0;
+    }
+    return fcgi_pm_proc_info_get(m->pid, &info) == 0
+           && info.start_ticks == m->start_ticks
+           && info.state != 'Z' && info.state != 'X';
+}
+
+/* Bring W's list of processes up to date: descendants of the root (and
+ * of the members known), and orphans of the tree that the kernel gave to
+ * us, the subreaper (recognised by their process group). */
+static void refresh_tree(fcgi_pm_worker *w)
+{
+    pid_t found[MAX_TREE];
+    int n = 0, i;
+
+    for (i = w->nmembers - 1; i >= 0; i--) {
+        if (!member_alive(&w->members[i])) {
+            member_drop(w, i);
+        }
+    }
+    if (!w->root_exited) {
+        fcgi_pm_proc_children(w->pid, found, MAX_TREE, &n);
+    }
+    for (i = 0; i < w->nmembers && n < MAX_TREE; i++) {
+        fcgi_pm_proc_children(w->members[i].pid, found, MAX_TREE, &n);
+    }
+    for (i = 0; i < n; i++) {
+        member_add(w, found[i], 0);
+    }
+    if (w->root_exited && !w->adopted) {
+        n = 0;
+        fcgi_pm_proc_children(getpid(), found, MAX_TREE, &n);
+        for (i = 0; i < n; i++) {
+            member_add(w, found[i], 1);
+        }
+    }
+}
+
+static int tree_alive(const fcgi_pm_worker *w)
+{
+    return !w->root_exited || w->nmembers > 0;
+}
+
+/* Signal every process of W's tree. */
+static void signal_tree(fcgi_pm_worker *w, int sig)
+{
+    int i;
+
+    if (!w->root_exited) {
+        (void)fcgi_pm_spawn_signal(w->pid, w->pidfd, sig);
+    }
+    for (i = 0; i < w->nmembers; i++) {
+        (void)fcgi_pm_spawn_signal(w->members[i].pid, w->members[i].pidfd, sig);
+    }
+}
+
+/* Who gets the stop signal: the root while it lives (a process manager
+ * passes it on its way), else every process left of the tree. */
+static void signal_stop(fcgi_pm_app *app, fcgi_pm_worker *w)
+{
+    int i;
+
+    if (!w->root_exited) {
+        (void)fcgi_pm_spawn_signal(w->pid, w->pidfd, app->stop_signal);
+        return;
+    }
+    for (i = 0; i < w->nmembers; i++) {
+        (void)fcgi_pm_spawn_signal(w->members[i].pid, w->members[i].pidfd,
+                                   app->stop_signal);
+    }
+}
+
+/* ------------------------------------------------------------ the look */
+
+typedef struct {
+    int busy, waiting, in_calls, running, user_single, nprocs, holds_listen;
+} tree_look;
+
+static void look_one(fcgi_pm_app *app, fcgi_pm_proc_conns *conns, pid_t pid,
+                     tree_look *t)
+{
+    fcgi_pm_proc_look l;
+
+    if (fcgi_pm_proc_look_at(pid, app->listen_ino, conns, &l) != 0) {
+        return;
+    }
+    t->nprocs++;
+    t->busy |= l.busy;
+    t->waiting |= l.waiting;
+    t->holds_listen |= l.holds_listen;
+    t->running |= l.running;
+    t->in_calls &= l.in_calls;
+    t->user_single = l.user_single;
+}
+
+static void look_tree(fcgi_pm_app *app, fcgi_pm_worker *w, tree_look *t)
+{
+    fcgi_pm_proc_conns conns;
+    int i;
+
+    memset(t, 0, sizeof(*t));
+    t->in_calls = 1;
+    memset(&conns, 0, sizeof(conns));
+    conns.unix_path = app->socket_path;
+    conns.tcp_port = app->tcp_port;
+    refresh_tree(w);
+    if (!w->root_exited) {
+        look_one(app, &conns, w->pid, t);
+    }
+    for (i = 0; i < w->nmembers; i++) {
+        look_one(app, &conns, w->members[i].pid, t);
+    }
+    if (t->nprocs != 1) {
+        t->user_single = 0;
+    }
+    fcgi_pm_proc_conns_free(&conns);
+}
+
+/* Wait (briefly) until every process of W's tree stands still. */
+static int tree_stopped(fcgi_pm_worker *w)
+{
+    struct timespec pause = { 0, 200 * 1000 };   /* 0.2 ms */
+    int tries, i, all;
+
+    for (tries = 0; tries < 250; tries++) {
+        fcgi_pm_proc_info info;
+        all = 1;
+        if (!w->root_exited && fcgi_pm_proc_info_get(w->pid, &info) == 0
+            && info.state != 'T' && info.state != 't' && info.state != 'Z') {
+            all = 0;
+        }
+        for (i = 0; all && i < w->nmembers; i++) {
+            if (fcgi_pm_proc_info_get(w->members[i].pid, &info) == 0
+                && info.state != 'T' && info.state != 't'
+                && info.state != 'Z') {
+                all = 0;
+            }
+        }
+        if (all) {
+            return 1;
+        }
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
+/* One attempt to send the stop signal to W at a safe moment.  1: sent. */
+static int try_stop_signal(fcgi_pm_app *app, fcgi_pm_worker *w)
+{
+    tree_look before, after;
+    int idle, own_code, sent = 0;
+
+    look_tree(app, w, &before);
+    if (before.nprocs == 0) {
+        return tree_alive(w) ? 0 : 1;
+    }
+    w->busy = before.busy;
+    idle = !before.busy && before.in_calls;
+    own_code = app->stop_signal == SIGUSR1 && before.busy && before.running
+               && before.nprocs == 1 && !w->root_exited;
+    if (!idle && !own_code) {
+        return 0;                 /* do not even stop it: back off */
+    }
+    signal_tree(w, SIGSTOP);
+    if (tree_stopped(w)) {
+        look_tree(app, w, &after);
+        if (idle) {
+            /* Stopped, nothing can be accepted: what it holds now is
+             * what it will hold when it gets the signal. */
+            sent = after.nprocs > 0 && !after.busy;
+        }
+        else {
+            /* In its own code: the handler runs there, no call breaks. */
+            sent = after.user_single;
+        }
+        if (sent) {
+            signal_stop(app, w);
+        }
+    }
+    signal_tree(w, SIGCONT);
+    return sent;
+}
+
+/* ------------------------------------------------------------- workers */
+
+static fcgi_pm_worker *worker_new(fcgi_pm_app *app)
+{
+    fcgi_pm_worker *w;
+
+    if (app->nworkers == app->workers_cap) {
+        int cap = app->workers_cap ? app->workers_cap * 2 : 8;
+        fcgi_pm_worker *bigger = realloc(app->workers, cap * sizeof(*bigger));
+        if (!bigger) {
+            return NULL;
+        }
+        app->workers = bigger;
+        app->workers_cap = cap;
+    }
+    w = &app->workers[app->nworkers++];
+    memset(w, 0, sizeof(*w));
+    w->pidfd = -1;
+    w->started = apr_time_now();
+    w->phase = FCGI_PM_WORKER_STARTING;
+    w->roll = app->roll;
+    return w;
+}
+
+static void worker_free(fcgi_pm_app *app, int i)
+{
+    fcgi_pm_worker *w = &app->workers[i];
+
+    while (w->nmembers > 0) {
+        member_drop(w, w->nmembers - 1);
+    }
+    free(w->members);
+    if (w->pidfd >= 0) {
+        close(w->pidfd);
+    }
+    app->workers[i] = app->workers[--app->nworkers];
+}
+
+static void spawn_one(fcgi_pm_app *app)
+{
+    fcgi_pm_spawn_spec spec;
+    fcgi_pm_worker *w;
+    fcgi_pm_proc_info info;
+    pid_t pid;
+    int pidfd;
+
+    /* Room first: a spawn never happens without a place to keep it. */
+    if (!(w = worker_new(app))) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, ENOMEM, S,
+                     "app %s: no memory for a worker", app->name);
+        return;
+    }
+    spec.app = app->name;
+    spec.argv = app->argv;
+    spec.envp = app->envp;
+    spec.workdir = app->workdir;
+    spec.uid = app->uid;
+    spec.gid = app->gid;
+    spec.groups = app->groups;
+    spec.ngroups = app->ngroups;
+    spec.listen_fd = app->listen_fd;
+    spec.stderr_fd = worker_stderr;
+    fcgi_pm_spawn_reset_listen_flags(app->listen_fd);
+    pid = fcgi_pm_spawn_worker(&spec, &pidfd);
+    if (pid < 0) {
+        app->nworkers--;
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, S,
+                     "app %s: cannot fork a worker", app->name);
+        return;
+    }
+    w->pid = pid;
+    w->pidfd = pidfd;
+    if (fcgi_pm_proc_info_get(pid, &info) == 0) {
+        w->start_ticks = info.start_ticks;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                 "app %s: worker %ld started (roll %u)", app->name, (long)pid,
+                 app->roll);
+}
+
+/* Ask W to finish and go; the tick sends the signal at a safe moment. */
+static void retire(fcgi_pm_app *app, fcgi_pm_worker *w)
+{
+    if (w->phase == FCGI_PM_WORKER_RETIRING) {
+        return;
+    }
+    w->phase = FCGI_PM_WORKER_RETIRING;
+    w->kill_at = apr_time_now() + apr_time_from_sec(app->shutdown_timeout);
+    w->next_look = 0;
+    w->look_ms = RETIRE_LOOK_MS;
+}
+
+void fcgi_pm_pool_roll(fcgi_pm_app *app, const char *why)
+{
+    int i;
+
+    app->roll++;
+    app->backoff_step = 0;
+    app->backoff_until = 0;
+    app->failed_starts = 0;
+    /* A roll still starting is superseded: its unready workers go. */
+    for (i = 0; i < app->nworkers; i++) {
+        fcgi_pm_worker *w = &app->workers[i];
+        if (w->phase == FCGI_PM_WORKER_STARTING) {
+            retire(app, w);
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                 "app %s: rolling restart to roll %u (%s)", app->name,
+                 app->roll, why);
+}
+
+static void start_failed(fcgi_pm_app *app, pid_t pid, const char *how,
+                         double lived)
+{
+    apr_time_t now = apr_time_now();
+
+    app->failed_starts++;
+    if (now < app->backoff_until) {
+        return;                   /* same backoff step: logged already */
+    }
+    app->backoff_step++;
+    app->backoff_seconds = app->backoff_step > 7 ? MAX_BACKOFF_S
+                           : (1u << (app->backoff_step - 1));
+    if (app->backoff_seconds > MAX_BACKOFF_S) {
+        app->backoff_seconds = MAX_BACKOFF_S;
+    }
+    app->backoff_until = now + apr_time_from_sec(app->backoff_seconds);
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, S,
+                 "app %s: backing off for %u s: worker %ld %s after %.2f s, "
+                 "before it was ready (%u start-up failures in a row)",
+                 app->name, app->backoff_seconds, (long)pid, how, lived,
+                 app->failed_starts);
+}
+
+static int proven_alive(const fcgi_pm_app *app, const fcgi_pm_worker *except)
+{
+    int i;
+
+    for (i = 0; i < app->nworkers; i++) {
+        const fcgi_pm_worker *w = &app->workers[i];
+        if (w != except && w->proven && !w->root_exited) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* An exit that says nothing of start-up: status 0 while another worker
+ * of the app serves (php-cgi leaving after PHP_FCGI_MAX_REQUESTS before
+ * a look caught it serving).  Bounded, so that a program that exits at
+ * once still backs off. */
+static int clean_recycle(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
+                         apr_time_t now)
+{
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0
+        || !proven_alive(app, w)) {
+        return 0;
+    }
+    if (now - app->quick_exits_since > apr_time_from_sec(1)) {
+        app->quick_exits_since = now;
+        app->quick_exits = 0;
+    }
+    return ++app->quick_exits <= QUICK_EXITS_MAX;
+}
+
+/* W's root ended (STATUS known unless KNOWN is 0): log, count, classify. */
+static void root_ended(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
+                       int known, int stopping)
+{
+    apr_pool_t *p;
+    const char *how;
+    apr_time_t now = apr_time_now();
+    double lived = seconds_since(w->started);
+    int retiring = w->phase == FCGI_PM_WORKER_RETIRING;
+    int current = !retiring && !w->adopted && w->roll == app->roll
+                  && app->config_state == FCGI_PM_APP_CONFIGURED && !stopping;
+
+    w->root_exited = 1;
+    if (w->pidfd >= 0) {
+        close(w->pidfd);
+        w->pidfd = -1;
+    }
+    apr_pool_create(&p, app->pool);
+    how = known ? fcgi_pm_spawn_describe_exit(p, status) : "exited";
+    if (known) {
+        app->last_exit_status = status;
+        app->last_exit_time = now;
+        if (!retiring && (WIFSIGNALED(status)
+                          || (WIFEXITED(status) && WEXITSTATUS(status)))) {
+            app->crashes++;
+        }
+    }
+    if (retiring || !current) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: worker %ld %s after %.1f s (roll %u, retired)",
+                     app->name, (long)w->pid, how, lived, w->roll);
+    }
+    else if (w->proven || (known && clean_recycle(app, w, status, now))) {
+        app->restarts++;
+        ap_log_error(APLOG_MARK,
+                     known && (WIFSIGNALED(status) || WEXITSTATUS(status))
+                     ? APLOG_NOTICE : APLOG_INFO, 0, S,
+                     "app %s: worker %ld %s after %.1f s (roll %u); "
+                     "recycled: replacing it", app->name, (long)w->pid, how,
+                     lived, w->roll);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
+                     "app %s: worker %ld %s after %.1f s (roll %u), before "
+                     "it was ready", app->name, (long)w->pid, how, lived,
+                     w->roll);
+        start_failed(app, w->pid, how, lived);
+    }
+    apr_pool_destroy(p);
+    /* What is left of its tree (fcgiwrap -c's children when their parent
+     * died) serves old code: it goes too. */
+    refresh_tree(w);
+    if (w->nmembers > 0) {
+        retire(app, w);
+        w->signalled = 0;
+    }
+}
+
+int fcgi_pm_pool_reaped(fcgi_pm_app *apps, pid_t pid, int status, int stopping)
+{
+    fcgi_pm_app *app;
+    int i, m;
+
+    for (app = apps; app; app = app->next) {
+        for (i = 0; i < app->nworkers; i++) {
+            fcgi_pm_worker *w = &app->workers[i];
+            if (w->pid == pid && !w->adopted && !w->root_exited) {
+                root_ended(app, w, status, 1, stopping);
+                return 1;
+            }
+            if ((m = member_index(w, pid)) >= 0) {
+                member_drop(w, m);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+fcgi_pm_app *fcgi_pm_pool_owner(fcgi_pm_app *apps, pid_t pid, pid_t *root)
+{
+    fcgi_pm_app *app;
+    int i;
+
+    for (app = apps; app; app = app->next) {
+        for (i = 0; i < app->nworkers; i++) {
+            fcgi_pm_worker *w = &app->workers[i];
+            if (w->pid == pid || member_index(w, pid) >= 0) {
+                *root = w->pid;
+                return app;
+            }
+        }
+    }
+    return NULL;
+}
+
+void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,
+                        int n)
+{
+    fcgi_pm_proc_info info;
+    fcgi_pm_worker *w;
+    int i;
+
+    if (root <= 1 || !(w = worker_new(app))) {
+        return;
+    }
+    w->pid = root;
+    w->pidfd = fcgi_pm_spawn_pidfd(root);
+    if (fcgi_pm_proc_info_get(root, &info) != 0) {
+        if (w->pidfd >= 0) {
+            close(w->pidfd);
+        }
+        app->nworkers--;
+        return;
+    }
+    w->start_ticks = info.start_ticks;
+    w->adopted = 1;
+    w->proven = 1;
+    w->phase = FCGI_PM_WORKER_READY;
+    w->ready_at = w->started;
+    w->roll = app->roll - 1;      /* an older roll: replaced, then retired */
+    for (i = 0; i < n; i++) {
+        member_add(w, members[i], 0);
+    }
+    /* A manager killed between SIGSTOP and SIGCONT leaves it stopped. */
+    signal_tree(w, SIGCONT);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
+                 "app %s: worker %ld (and %d more processes of its tree) "
+                 "taken over from the previous manager", app->name,
+                 (long)root, w->nmembers);
+}
+
+/* An adopted root is not our child: no SIGCHLD tells when it ends. */
+static void check_adopted(fcgi_pm_app *app, fcgi_pm_worker *w, int stopping)
+{
+    fcgi_pm_proc_info info;
+    int gone;
+
+    if (!w->adopted || w->root_exited) {
+        return;
+    }
+    gone = fcgi_pm_spawn_pidfd_exited(w->pidfd);
+    if (gone < 0) {
+        gone = fcgi_pm_proc_info_get(w->pid, &info) != 0
+               || info.start_ticks != w->start_ticks || info.state == 'Z';
+    }
+    if (gone) {
+        root_ended(app, w, 0, 0, stopping);
+    }
+}
+
+/* ---------------------------------------------------------------- tick */
+
+static void note_ready(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now,
+                       const char *how)
+{
+    w->proven = 1;
+    if (w->phase == FCGI_PM_WORKER_STARTING) {
+        w->phase = FCGI_PM_WORKER_READY;
+    }
+    w->ready_at = now;
+    app->failed_starts = 0;
+    app->backoff_step = 0;
+    app->backoff_until = 0;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                 "app %s: worker %ld ready after %.2f s (%s)", app->name,
+                 (long)w->pid, seconds_since(w->started), how);
+}
+
+/* Look at a worker that is not retiring: ready yet?  busy? */
+static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
+{
+    tree_look t;
+
+    if (now < w->next_look) {
+        return (int)apr_time_as_msec(w->next_look - now) + 1;
+    }
+    look_tree(app, w, &t);
+    w->busy = t.busy;
+    if (!w->proven) {
+        if (t.busy || t.waiting) {
+            note_ready(app, w, now, t.busy ? "serving" : "waiting for "
+                       "connections");
+        }
+        else if (t.holds_listen
+                 && now - w->started >= apr_time_from_sec(BLIND_READY_S)) {
+            if (!app->blind_said++) {
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
+                             "app %s: worker %ld shows no wait on the socket "
+                             "after %d s (poll() on another descriptor?): "
+                             "counted as ready", app->name, (long)w->pid,
+                             BLIND_READY_S);
+            }
+            note_ready(app, w, now, "assumed");
+        }
+    }
+    w->next_look = now + apr_time_from_msec(w->proven ? READY_LOOK_MS
+                                                       : STARTING_LOOK_MS);
+    return w->proven ? READY_LOOK_MS : STARTING_LOOK_MS;
+}
+
+static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
+{
+    if (now >= w->kill_at) {
+        refresh_tree(w);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, S,
+                     "app %s: worker %ld still running %d s after it was "
+                     "retired (ShutdownTimeout); killing it and %d more "
+                     "processes of its tree", app->name, (long)w->pid,
+                     app->shutdown_timeout, w->nmembers);
+        signal_tree(w, SIGKILL);
+        w->kill_at = now + apr_time_from_sec(1);   /* again, for late forks */
+        return 1000;
+    }
+    if (w->signalled) {
+        /* Waiting for the tree to go; orphans appear as our children. */
+        if (now >= w->next_look) {
+            refresh_tree(w);
+            w->next_look = now + apr_time_from_msec(200);
+        }
+        return (int)apr_time_as_msec(w->kill_at - now) + 1 < 200
+               ? (int)apr_time_as_msec(w->kill_at - now) + 1 : 200;
+    }
+    if (now < w->next_look) {
+        return (int)apr_time_as_msec(w->next_look - now) + 1;
+    }
+    if (try_stop_signal(app, w)) {
+        w->signalled = 1;
+        w->next_look = now + apr_time_from_msec(200);
+        return 200;
+    }
+    w->next_look = now + apr_time_from_msec(w->look_ms);
+    if (w->look_ms < RETIRE_LOOK_MAX) {
+        w->look_ms *= 2;
+    }
+    if (!w->busy) {
+        w->look_ms = RETIRE_LOOK_MS;
+    }
+    return w->look_ms;
+}
+
+static void count_current(const fcgi_pm_app *app, int *alive, int *ready)
+{
+    int i;
+
+    *alive = *ready = 0;
+    for (i = 0; i < app->nworkers; i++) {
+        const fcgi_pm_worker *w = &app->workers[i];
+        if (!w->root_exited && !w->adopted && w->roll == app->roll
+            && w->phase != FCGI_PM_WORKER_RETIRING) {
+            (*alive)++;
+            *ready += w->phase == FCGI_PM_WORKER_READY;
+        }
+    }
+}
+
+int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
+{
+    int i, alive, ready, wait_ms = -1;
+
+#define SOONER(ms) do { int ms_ = (ms); \
+        if (wait_ms < 0 || ms_ < wait_ms) wait_ms = ms_; } while (0)
+
+    for (i = 0; i < app->nworkers; i++) {
+        check_adopted(app, &app->workers[i], stopping);
+        if (app->workers[i].adopted && !app->workers[i].root_exited) {
+            SOONER(ADOPTED_LOOK_MS);
+        }
+    }
+    if (app->config_state != FCGI_PM_APP_CONFIGURED || stopping
+        || app->listen_fd < 0) {
+        for (i = 0; i < app->nworkers; i++) {
+            retire(app, &app->workers[i]);
+        }
+    }
+    else {
+        count_current(app, &alive, &ready);
+        if (ready >= app->processes) {
+            /* The current roll serves: everything older goes. */
+            for (i = 0; i < app->nworkers; i++) {
+                fcgi_pm_worker *w = &app->workers[i];
+                if (w->adopted || w->roll != app->roll) {
+                    retire(app, w);
+                }
+            }
+        }
+        if (alive < app->processes) {
+            if (now >= app->backoff_until) {
+                for (; alive < app->processes; alive++) {
+                    spawn_one(app);
+                }
+                SOONER(STARTING_LOOK_MS);
+            }
+            else {
+                SOONER((int)apr_time_as_msec(app->backoff_until - now) + 1);
+            }
+        }
+    }
+    for (i = 0; i < app->nworkers; i++) {
+        fcgi_pm_worker *w = &app->workers[i];
+        if (w->phase == FCGI_PM_WORKER_RETIRING) {
+            SOONER(tick_retiring(app, w, now));
+        }
+        else if (!w->root_exited) {
+            SOONER(look_live(app, w, now));
+        }
+    }
+    /* Trees that are gone entirely leave the pool. */
+    for (i = app->nworkers - 1; i >= 0; i--) {
+        fcgi_pm_worker *w = &app->workers[i];
+        if (w->root_exited) {
+            refresh_tree(w);
+            if (!tree_alive(w)) {
+                worker_free(app, i);
+            }
+            else {
+                SOONER(200);
+            }
+        }
+    }
+    if (app->restart_file) {
+        SOONER(1000);
+    }
+    fcgi_pm_pool_publish(app, stopping);
+    return wait_ms;
+#undef SOONER
+}
+
+int fcgi_pm_pool_alive(const fcgi_pm_app *app)
+{
+    int i, n = 0;
+
+    for (i = 0; i < app->nworkers; i++) {
+        n += tree_alive(&app->workers[i]);
+    }
+    return n;
+}
+
+int fcgi_pm_pool_up(const fcgi_pm_app *app)
+{
+    int alive, ready;
+
+    count_current(app, &alive, &ready);
+    return ready >= app->processes || app->backoff_step > 0;
+}
+
+/* ------------------------------------------------------------ publish */
+
+/* Connections queued while no worker exists and the app backs off would
+ * wait for nothing: close them so that httpd answers 503 at once.  Only
+ * done with no worker alive, so that no worker races us for them. */
+static void refuse_queued(fcgi_pm_app *app)
+{
+    int n;
+
+    for (n = 0; app->listen_fd >= 0 && n < 10000; n++) {
+        struct pollfd pfd = { app->listen_fd, POLLIN, 0 };
+        int c;
+        if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN)) {
+            return;
+        }
+        c = accept4(app->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            return;
+        }
+        close(c);
+    }
+}
+
+void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
+{
+    fcgi_pm_app_slot *a = app->slot;
+    apr_uint32_t ready = 0, alive = 0, state;
+    int i, j = 0;
+
+    for (i = 0; i < app->nworkers; i++) {
+        const fcgi_pm_worker *w = &app->workers[i];
+        if (!tree_alive(w)) {
+            continue;
+        }
+        alive++;
+        ready += w->phase == FCGI_PM_WORKER_READY;
+        if (j < FCGI_PM_WORKER_SLOTS) {
+            fcgi_pm_worker_slot *s = &a->workers[j++];
+            s->pid = w->root_exited && w->nmembers ? w->members[0].pid : w->pid;
+            s->state = w->phase;
+            s->generation = w->roll;
+            s->adopted = w->adopted;
+            s->signalled = w->signalled;
+            s->activity = !w->proven ? FCGI_PM_ACTIVITY_UNKNOWN
+                          : w->busy ? FCGI_PM_ACTIVITY_BUSY
+                          : FCGI_PM_ACTIVITY_IDLE;
+            s->processes = 1 + w->nmembers - (w->root_exited ? 1 : 0);
+            s->started = w->started;
+            s->ready_at = w->ready_at;
+            s->kill_at = w->kill_at;
+        }
+    }
+    for (; j < FCGI_PM_WORKER_SLOTS; j++) {
+        a->workers[j].pid = 0;
+        a->workers[j].state = FCGI_PM_WORKER_FREE;
+    }
+    if (app->config_state != FCGI_PM_APP_CONFIGURED || stopping) {
+        state = FCGI_PM_APP_DRAINING;
+    }
+    else if (ready > 0) {
+        state = FCGI_PM_APP_RUNNING;
+    }
+    else if (app->backoff_step > 0) {
+        state = FCGI_PM_APP_BACKOFF;
+    }
+    else {
+        state = FCGI_PM_APP_STARTING;
+    }
+    a->generation = app->roll;
+    a->processes = app->processes;
+    a->ready = ready;
+    a->alive = alive;
+    a->restarts = app->restarts;
+    a->crashes = app->crashes;
+    a->failed_starts = app->failed_starts;
+    a->backoff_step = app->backoff_step;
+    a->backoff_seconds = app->backoff_seconds;
+    a->backoff_until = app->backoff_until;
+    a->last_exit_time = app->last_exit_time;
+    a->last_exit_status = app->last_exit_status;
+    a->state = state;
+    if (state == FCGI_PM_APP_BACKOFF && alive == 0) {
+        refuse_queued(app);
+    }
+}
+
+void fcgi_pm_pool_free(fcgi_pm_app *app)
+{
+    while (app->nworkers > 0) {
+        worker_free(app, app->nworkers - 1);
+    }
+    free(app->workers);
+    if (app->listen_fd >= 0) {
+        close(app->listen_fd);
+    }
+    apr_pool_destroy(app->pool);
+}
