@@ -82,6 +82,11 @@ int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
 int fcgi_pm_proc_session_members(pid_t sid, unsigned long long start_ticks,
                                  pid_t *out, int max, int *n);
 
+/* 1 when PID holds one of the connections in C (read beforehand by the
+ * caller, once for many processes), 0 when not, -1 when it cannot be
+ * seen (gone, or another user's). */
+int fcgi_pm_proc_serving(pid_t pid, const fcgi_pm_proc_conns *c);
+
 /* 1 when PID holds a socket whose inode is INO, 0 when not, -1 gone. */
 int fcgi_pm_proc_holds_socket(pid_t pid, unsigned long ino);
 

@@ -527,3 +527,19 @@ int fcgi_pm_proc_holds_socket(pid_t pid, unsigned long ino)
     }
     return f.nlisten > 0;
 }
+
+int fcgi_pm_proc_serving(pid_t pid, const fcgi_pm_proc_conns *c)
+{
+    fd_facts f;
+    int i;
+
+    if (read_fds(pid, 0, &f) != 0) {
+        return -1;
+    }
+    for (i = 0; i < f.nsocks; i++) {
+        if (conns_has(c, f.socks[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -205,7 +205,41 @@ static int copy_app(apr_pool_t *p, const fcgi_pm_app_slot *a, status_app *out)
     return 1;
 }
 
-/* What the manager published: it looks at its workers itself. */
+/* The manager publishes busy/idle once a second; where this process may
+ * look at a worker (same user), what it holds right now is fresher.  The
+ * connections accepted on the app's socket are read once per app. */
+static void serving_now(status_app *a, int *probes)
+{
+    fcgi_pm_proc_conns c;
+    const char *path = !strncmp(a->addr, "unix:", 5) ? a->addr + 5 : NULL;
+    const char *colon = strrchr(a->addr, ':');
+    int j;
+
+    memset(&c, 0, sizeof(c));
+    c.unix_path = path;
+    c.tcp_port = (!path && colon) ? atoi(colon + 1) : 0;
+    if (!a->nworkers || (!path && !c.tcp_port)
+        || fcgi_pm_proc_conns_read(&c) != 0) {
+        fcgi_pm_proc_conns_free(&c);
+        return;
+    }
+    for (j = 0; j < a->nworkers && *probes < STATUS_MAX_PROBES; j++) {
+        status_worker *w = &a->workers[j];
+        int serving;
+        if (w->state != FCGI_PM_WORKER_READY
+            || w->activity == FCGI_PM_ACTIVITY_BUSY) {
+            continue;
+        }
+        (*probes)++;
+        serving = fcgi_pm_proc_serving(w->pid, &c);
+        if (serving >= 0) {
+            w->activity = serving ? FCGI_PM_ACTIVITY_BUSY : FCGI_PM_ACTIVITY_IDLE;
+        }
+    }
+    fcgi_pm_proc_conns_free(&c);
+}
+
+/* What the manager published (see serving_now). */
 static int worker_activity(const status_worker *w, int *probes)
 {
     (void)probes;
@@ -511,6 +545,7 @@ static status_snapshot *take_snapshot(apr_pool_t *p, int full)
         if (a->state != FCGI_PM_APP_BACKOFF && a->backoff_until <= s->now) {
             a->backoff_seconds = 0;
         }
+        serving_now(a, &probes);
         for (j = 0; j < a->nworkers; j++) {
             status_worker *w = &a->workers[j];
             w->act = worker_activity(w, &probes);
