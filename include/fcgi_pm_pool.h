@@ -94,6 +94,7 @@ struct fcgi_pm_app {
     apr_uint32_t backoff_step;
     apr_uint32_t backoff_seconds;
     apr_time_t backoff_until;
+    apr_time_t last_proven;       /* a worker last seen waiting or serving */
     apr_time_t quick_exits_since;
     int quick_exits;
     /* published counters */

@@ -445,28 +445,20 @@ static void start_failed(fcgi_pm_app *app, pid_t pid, const char *how,
                  app->failed_starts);
 }
 
-static int proven_alive(const fcgi_pm_app *app, const fcgi_pm_worker *except)
+/* Has a worker of APP proven lately that the app serves? */
+static int served_lately(const fcgi_pm_app *app, apr_time_t now)
 {
-    int i;
-
-    for (i = 0; i < app->nworkers; i++) {
-        const fcgi_pm_worker *w = &app->workers[i];
-        if (w != except && w->proven && !w->root_exited) {
-            return 1;
-        }
-    }
-    return 0;
+    return app->last_proven && now - app->last_proven < apr_time_from_sec(60);
 }
 
-/* An exit that says nothing of start-up: status 0 while another worker
- * of the app serves (php-cgi leaving after PHP_FCGI_MAX_REQUESTS before
+/* An exit that says nothing of start-up: status 0 while the app serves (php-cgi leaving after PHP_FCGI_MAX_REQUESTS before
  * a look caught it serving).  Bounded, so that a program that exits at
  * once still backs off. */
 static int clean_recycle(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
                          apr_time_t now)
 {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0
-        || !proven_alive(app, w)) {
+        || !served_lately(app, now)) {
         return 0;
     }
     if (now - app->quick_exits_since > apr_time_from_sec(1)) {
@@ -637,6 +629,7 @@ static void note_ready(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now,
         w->phase = FCGI_PM_WORKER_READY;
     }
     w->ready_at = now;
+    app->last_proven = now;
     app->failed_starts = 0;
     app->backoff_step = 0;
     app->backoff_until = 0;
@@ -655,6 +648,14 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
     }
     look_tree(app, w, &t);
     w->busy = t.busy;
+    if (w->busy || t.waiting) {
+        app->last_proven = now;
+    }
+    ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, S,
+                 "app %s: worker %ld: %d processes, busy %d, waiting %d, "
+                 "holds socket %d, in calls %d, running %d", app->name,
+                 (long)w->pid, t.nprocs, t.busy, t.waiting, t.holds_listen,
+                 t.in_calls, t.running);
     if (!w->proven) {
         if (t.busy || t.waiting) {
             note_ready(app, w, now, t.busy ? "serving" : "waiting for "

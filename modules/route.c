@@ -121,7 +121,7 @@ int fcgi_pm_route_fixup(request_rec *r)
     }
     t = fcgi_pm_parent_table();
     a = t ? fcgi_pm_table_find_app(t, app->name) : NULL;
-    if (a && a->state == FCGI_PM_APP_BACKOFF && a->ready == 0) {
+    if (a && a->state == FCGI_PM_APP_BACKOFF && a->alive == 0) {
         if (should_log_refusal(t, a)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                           "app %s: not serving (start-up keeps failing, next "
