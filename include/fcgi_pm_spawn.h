@@ -14,6 +14,8 @@ typedef struct {
     const char *workdir;         /* NULL: the directory of argv[0] */
     uid_t uid;
     gid_t gid;
+    const gid_t *groups;         /* issue 8: setgroups() list from the */
+    int ngroups;                 /* record; -1: initgroups() as before */
     int listen_fd;               /* becomes fd 0 (FCGI_LISTENSOCK_FILENO) */
     int stderr_fd;               /* becomes fd 2 */
 } fcgi_pm_spawn_spec;

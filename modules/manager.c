@@ -20,6 +20,7 @@
  */
 #include "fcgi_pm_manager.h"
 #include "fcgi_pm_proc.h"
+#include "fcgi_pm_pidfile.h"
 #include "fcgi_pm_proto.h"
 #include "fcgi_pm_sock.h"
 #include "fcgi_pm_spawn.h"
@@ -66,6 +67,8 @@ struct mgr_app {
     apr_time_t restart_file_mtime;
     uid_t uid;
     gid_t gid;
+    gid_t *groups;                /* issue 8: the record's "groups" */
+    int ngroups;                  /* -1: none in the record */
     int processes;
     int shutdown_timeout;
     int restart_on_graceful;
@@ -89,7 +92,6 @@ static struct {
     mgr_app *incoming;            /* generation being received */
     apr_uint32_t incoming_gen;
     const char *pid_file;
-    const char *pid_file_tmp;
     pid_t takeover_pid;           /* predecessor to retire when we are ready */
     apr_time_t takeover_by;
     int ready_pending;            /* READY owed to the parent */
@@ -185,39 +187,23 @@ static void set_title(const char *title)
 
 static void write_pid_file(void)
 {
-    const char *tmp;
-    FILE *f;
+    apr_status_t rv;
 
     if (!M.pid_file) {
         return;
     }
-    tmp = M.pid_file_tmp;
-    f = fopen(tmp, "w");
-    if (!f) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
-                     "cannot write pid file %s", tmp);
-        return;
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    if (fclose(f) != 0 || rename(tmp, M.pid_file) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
+    rv = fcgi_pm_pidfile_write(M.pid_file, getpid());
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, M.s,
                      "cannot write pid file %s", M.pid_file);
-        unlink(tmp);
     }
 }
 
 static void remove_pid_file(void)
 {
-    char buf[32];
-    FILE *f;
-
-    if (!M.pid_file || !(f = fopen(M.pid_file, "r"))) {
-        return;
+    if (M.pid_file) {
+        fcgi_pm_pidfile_remove_if(M.pid_file, getpid());
     }
-    if (fgets(buf, sizeof(buf), f) && atol(buf) == (long)getpid()) {
-        unlink(M.pid_file);
-    }
-    fclose(f);
 }
 
 /* --------------------------------------------------------------- workers */
@@ -234,6 +220,8 @@ static void spawn_one(mgr_app *app)
     spec.workdir = app->workdir;
     spec.uid = app->uid;
     spec.gid = app->gid;
+    spec.groups = app->groups;
+    spec.ngroups = app->ngroups;
     spec.listen_fd = app->listen_fd;
     spec.stderr_fd = M.log_w;
     pid = fcgi_pm_spawn_worker(&spec);
@@ -720,6 +708,33 @@ static char **string_vector(apr_pool_t *p, apr_array_header_t *a)
     return (char **)a->elts;
 }
 
+/* issue 8: "groups" = comma-separated gids (may be empty), decided by the
+ * parent; the worker gets exactly these with setgroups().  -1 when
+ * malformed (a gid 0, or not a number). */
+static int parse_groups(apr_pool_t *p, const char *v, gid_t **out)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(gid_t));
+    const char *c = v;
+
+    while (*c) {
+        char *end = NULL;
+        long g;
+        if (*c < '0' || *c > '9') {
+            return -1;
+        }
+        errno = 0;
+        g = strtol(c, &end, 10);
+        if (errno || g <= 0 || (long)(gid_t)g != g || (*end && *end != ',')
+            || a->nelts >= 65536) {
+            return -1;
+        }
+        APR_ARRAY_PUSH(a, gid_t) = (gid_t)g;
+        c = *end ? end + 1 : end;
+    }
+    *out = (gid_t *)a->elts;
+    return a->nelts;
+}
+
 /* An APP record, with its listen socket FD, into a new mgr_app. */
 static mgr_app *parse_app(const fcgi_pm_msg *msg)
 {
@@ -736,7 +751,16 @@ static mgr_app *parse_app(const fcgi_pm_msg *msg)
     app->record_len = msg->len;
     argv = apr_array_make(p, 4, sizeof(char *));
     env = apr_array_make(p, 4, sizeof(char *));
+    app->ngroups = -1;
     while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
+        if (!strcmp(k, "groups")) {                         /* issue 8 */
+            app->ngroups = parse_groups(p, v, &app->groups);
+            if (app->ngroups < 0) {
+                app->name = NULL;     /* refused below */
+                break;
+            }
+            continue;
+        }
         if (!strcmp(k, "name"))               app->name = apr_pstrdup(p, v);
         else if (!strcmp(k, "socket_path"))   app->socket_path = apr_pstrdup(p, v);
         else if (!strcmp(k, "addr"))          app->addr = apr_pstrdup(p, v);
@@ -904,7 +928,6 @@ static void handle_begin(const fcgi_pm_msg *msg)
         else if (!strcmp(k, "pid_file")
                  && (!M.pid_file || strcmp(M.pid_file, v) != 0)) {
             M.pid_file = apr_pstrdup(M.pool, v);
-            M.pid_file_tmp = apr_pstrcat(M.pool, v, ".tmp", NULL);
         }
         else if (!strcmp(k, "takeover_pid")) {
             M.takeover_pid = (pid_t)atol(v);

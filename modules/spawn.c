@@ -65,10 +65,19 @@ static void child_drop_privileges(const fcgi_pm_spawn_spec *spec)
         errno = EPERM;
         child_fail(spec, "workers never run as root");
     }
-    pw = getpwuid(spec->uid);
-    if ((pw ? initgroups(pw->pw_name, spec->gid)
-            : setgroups(1, &spec->gid)) != 0) {
-        child_fail(spec, "setgroups");
+    if (spec->ngroups >= 0) {
+        /* issue 8: exactly the groups the parent decided (never httpd's
+         * Group unless the app's Group names it, never gid 0). */
+        if (setgroups((size_t)spec->ngroups, spec->groups) != 0) {
+            child_fail(spec, "setgroups");
+        }
+    }
+    else {
+        pw = getpwuid(spec->uid);
+        if ((pw ? initgroups(pw->pw_name, spec->gid)
+                : setgroups(1, &spec->gid)) != 0) {
+            child_fail(spec, "setgroups");
+        }
     }
     if (setgid(spec->gid) != 0) {
         child_fail(spec, "setgid");
