@@ -352,7 +352,9 @@ static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
                                                   &err);
         }
         if (app->listen_fd < 0) {
-            /* httpd keeps running; requests for this app get a 503. */
+            /* httpd keeps running; requests for this app get a 503, and
+             * are never handed to whatever holds its address. */
+            app->proxy_handler = NULL;
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, g->s,
                          "app %s: no listen socket, the app is not started: %s",
                          app->name, err);
