@@ -76,7 +76,15 @@ static const char *cmd_global_path(cmd_parms *cmd, const char *arg,
 
 static const char *cmd_socket_dir(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    return cmd_global_path(cmd, arg, &main_conf(cmd)->socket_dir);
+    fcgi_pm_server_conf *sc = main_conf(cmd);
+    const char *err = cmd_global_path(cmd, arg, &sc->socket_dir);
+
+    if (!err) {
+        sc->socket_dir_where = apr_psprintf(cmd->pool, "%s:%d",
+                                            cmd->directive->filename,
+                                            cmd->directive->line_num);
+    }
+    return err;
 }
 
 static const char *cmd_pid_file(cmd_parms *cmd, void *dummy, const char *arg)

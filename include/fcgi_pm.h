@@ -71,6 +71,7 @@ typedef struct fcgi_pm_pass_use {
 /* Main-server configuration; apps are global to the server. */
 typedef struct fcgi_pm_server_conf {
     const char *socket_dir;        /* NULL: DefaultRuntimeDir/fcgi-pm */
+    const char *socket_dir_where;  /* "file:line" of FcgiPmSocketDir */
     const char *pid_file;          /* NULL: DefaultRuntimeDir/fcgi-pm.pid */
     apr_array_header_t *apps;      /* fcgi_pm_app_conf * in config order */
     apr_hash_t *apps_by_name;

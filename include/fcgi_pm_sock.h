@@ -11,16 +11,30 @@
 
 #include "fcgi_pm.h"
 
-/* Create FcgiPmSocketDir when missing: owned by UID/GID, mode 0700. */
+/* Why the existing directory DIR cannot hold the apps' sockets (a symlink,
+ * not a directory, owned by neither root nor HTTPD_UID, writable by group
+ * or others), or NULL (also when DIR does not exist yet).  Read-only: for
+ * the configuration test. */
+const char *fcgi_pm_sock_check_dir(apr_pool_t *p, const char *dir,
+                                   uid_t httpd_uid);
+
+/* Make DIR ready for the sockets: created when missing (parents 0755),
+ * root:HTTPD_GID mode 0710 (httpd's children traverse it, only root
+ * creates or renames inside).  An existing directory must pass the checks
+ * of fcgi_pm_sock_check_dir (done again on the opened descriptor); one
+ * owned by HTTPD_UID (earlier versions) is given to root:HTTPD_GID 0710
+ * through that descriptor.  Returns NULL or the problem. */
 const char *fcgi_pm_sock_prepare_dir(apr_pool_t *p, const char *dir,
-                                     uid_t uid, gid_t gid);
+                                     uid_t httpd_uid, gid_t httpd_gid);
 
 /* The listen socket of APP: the one kept from an earlier generation when
- * its address is unchanged, else a new one (unix: owned by UID/GID, mode
- * 0600; a stale socket file is replaced).  Marks it used in GENERATION.
- * Returns the descriptor, or -1 with *ERR set. */
+ * its address is unchanged, else a new one.  Unix sockets are root:GID
+ * (httpd's Group) mode 0660, set without following links; an existing
+ * path that is not a socket, or a socket something still listens on, is
+ * an error (never removed); only a dead socket is replaced.  Marks it
+ * used in GENERATION.  Returns the descriptor, or -1 with *ERR set. */
 int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
-                         const fcgi_pm_app_conf *app, uid_t uid, gid_t gid,
+                         const fcgi_pm_app_conf *app, gid_t gid,
                          int generation, const char **err);
 
 /* Close the parent's copies of sockets not used in GENERATION (their app

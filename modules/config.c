@@ -7,6 +7,8 @@
  * here, each line with its own file and line number for the errors.
  */
 #include "fcgi_pm_config.h"
+#include "fcgi_pm_proto.h"
+#include "fcgi_pm_sock.h"
 
 #include "http_log.h"
 #include "http_core.h"
@@ -15,12 +17,19 @@
 #include "apr_network_io.h"
 #include "mod_unixd.h"
 #include "unixd.h"
+#include "util_cfgtree.h"
 
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <pwd.h>
 #include <grp.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+/* Room left in an APP message for what the parent adds at start
+ * (sock_dev, sock_ino). */
+#define APP_RECORD_RESERVE 128
 
 /* FcgiPmPass uses seen in this configuration read (pconf lifetime). */
 static apr_array_header_t *pass_uses;
@@ -56,6 +65,24 @@ static const char *parse_int(apr_pool_t *p, const char *word, const char *what,
     return NULL;
 }
 
+/* A word starting at S with a quote that is never closed (read as
+ * ap_getword_conf reads it: \" and \\ are escapes inside): S, else NULL. */
+static const char *unterminated_quote(const char *s)
+{
+    const char *e;
+    char quote = *s;
+
+    if (quote != '"' && quote != '\'') {
+        return NULL;
+    }
+    for (e = s + 1; *e && *e != quote; e++) {
+        if (*e == '\\' && (e[1] == quote || e[1] == '\\')) {
+            e++;
+        }
+    }
+    return *e == quote ? NULL : s;
+}
+
 /* All words of ARGS; at least MIN of them and at most MAX (0: no limit). */
 static const char *words(apr_pool_t *p, const char *args, const char *what,
                          int min, int max, apr_array_header_t **out)
@@ -64,7 +91,16 @@ static const char *words(apr_pool_t *p, const char *args, const char *what,
     const char *rest = args;
 
     while (*rest) {
-        const char *word = ap_getword_conf(p, &rest);
+        const char *word, *unclosed;
+
+        while (apr_isspace(*rest)) {
+            rest++;
+        }
+        if ((unclosed = unterminated_quote(rest))) {
+            return apr_psprintf(p, "%s: unterminated quote in '%s'", what,
+                                unclosed);
+        }
+        word = ap_getword_conf(p, &rest);
         if (!*word && !*rest) {
             break;
         }
@@ -206,19 +242,77 @@ static const char *set_passenv(apr_pool_t *p, fcgi_pm_app_conf *app,
     return NULL;
 }
 
+/* "#N" (as httpd's User/Group take it): N as a uid/gid, else -1. */
+static long numeric_id(const char *word)
+{
+    char *end = NULL;
+    apr_int64_t v;
+
+    if (word[0] != '#' || !apr_isdigit(word[1])) {
+        return -1;
+    }
+    errno = 0;
+    v = apr_strtoi64(word + 1, &end, 10);
+    if (errno || !end || *end || v < 0 || v >= (apr_int64_t)(uid_t)-1
+        || v > 0x7fffffffL) {
+        return -1;
+    }
+    return (long)v;
+}
+
+/* uid of a User argument (name or #uid); PW is its passwd entry or NULL
+ * (a #uid need not have one). */
+static int resolve_user(const char *word, uid_t *uid, struct passwd **pw)
+{
+    long n = numeric_id(word);
+
+    if (n >= 0) {
+        *uid = (uid_t)n;
+        *pw = getpwuid(*uid);
+        return 0;
+    }
+    if (word[0] == '#') {
+        return -1;
+    }
+    *pw = getpwnam(word);
+    if (!*pw) {
+        return -1;
+    }
+    *uid = (*pw)->pw_uid;
+    return 0;
+}
+
+static int resolve_group(const char *word, gid_t *gid)
+{
+    long n = numeric_id(word);
+    struct group *gr;
+
+    if (n >= 0) {
+        *gid = (gid_t)n;
+        return 0;
+    }
+    if (word[0] == '#' || !(gr = getgrnam(word))) {
+        return -1;
+    }
+    *gid = gr->gr_gid;
+    return 0;
+}
+
 static const char *set_user(apr_pool_t *p, fcgi_pm_app_conf *app, const char *args)
 {
     const char *word, *err = one_word(p, args, "User", &word);
     struct passwd *pw;
+    uid_t uid;
 
     if (err) {
         return err;
     }
-    pw = getpwnam(word);
-    if (!pw) {
-        return apr_psprintf(p, "User '%s' does not exist", word);
+    if (resolve_user(word, &uid, &pw) != 0) {
+        return word[0] == '#'
+               ? apr_psprintf(p, "User '%s' is not a valid #uid", word)
+               : apr_psprintf(p, "User '%s' does not exist", word);
     }
-    if (pw->pw_uid == 0) {
+    if (uid == 0) {
         return "User: workers never run as root";
     }
     app->user = word;
@@ -229,16 +323,17 @@ static const char *set_group(apr_pool_t *p, fcgi_pm_app_conf *app,
                              const char *args)
 {
     const char *word, *err = one_word(p, args, "Group", &word);
-    struct group *gr;
+    gid_t gid;
 
     if (err) {
         return err;
     }
-    gr = getgrnam(word);
-    if (!gr) {
-        return apr_psprintf(p, "Group '%s' does not exist", word);
+    if (resolve_group(word, &gid) != 0) {
+        return word[0] == '#'
+               ? apr_psprintf(p, "Group '%s' is not a valid #gid", word)
+               : apr_psprintf(p, "Group '%s' does not exist", word);
     }
-    if (gr->gr_gid == 0) {
+    if (gid == 0) {
         return "Group: workers never run with group root";
     }
     app->group = word;
@@ -529,25 +624,149 @@ const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc)
     return sc->pid_file ? sc->pid_file : ap_runtime_dir_relative(p, "fcgi-pm.pid");
 }
 
+gid_t fcgi_pm_config_nogroup(void)
+{
+    struct group *gr = getgrnam("nogroup");
+
+    return gr && gr->gr_gid != 0 ? gr->gr_gid : (gid_t)65534;
+}
+
 void fcgi_pm_config_worker_ids(const fcgi_pm_app_conf *app, uid_t *uid, gid_t *gid)
 {
+    gid_t httpd_gid = ap_unixd_config.group_id;
+    struct passwd *pw = NULL;
+    uid_t u;
+
     *uid = ap_unixd_config.user_id;
-    *gid = ap_unixd_config.group_id;
-    if (app->user) {
-        struct passwd *pw = getpwnam(app->user);
-        if (pw) {
-            *uid = pw->pw_uid;
-            if (!app->group) {
-                *gid = pw->pw_gid;
-            }
+    *gid = fcgi_pm_config_nogroup();
+    if (app->user && resolve_user(app->user, &u, &pw) == 0) {
+        *uid = u;
+        /* The user's primary group, unless that is httpd's Group: that
+         * one is given only when Group names it. */
+        if (pw && pw->pw_gid != httpd_gid && pw->pw_gid != 0) {
+            *gid = pw->pw_gid;
         }
     }
     if (app->group) {
-        struct group *gr = getgrnam(app->group);
-        if (gr) {
-            *gid = gr->gr_gid;
+        gid_t g;
+        if (resolve_group(app->group, &g) == 0) {
+            *gid = g;
         }
     }
+}
+
+int fcgi_pm_config_has_httpd_group(const fcgi_pm_app_conf *app)
+{
+    gid_t g;
+
+    return app->group && resolve_group(app->group, &g) == 0
+           && g == ap_unixd_config.group_id;
+}
+
+/* Supplementary groups of NAME with primary group GID (getgrouplist),
+ * as an array of gid_t; GID itself is in it. */
+static apr_array_header_t *group_list(apr_pool_t *p, const char *name, gid_t gid)
+{
+    apr_array_header_t *a = apr_array_make(p, 8, sizeof(gid_t));
+    int n = 16, tries;
+
+    for (tries = 0; tries < 8; tries++) {
+        gid_t *buf = apr_palloc(p, n * sizeof(gid_t));
+        int got = n;
+        if (getgrouplist(name, gid, buf, &got) >= 0) {
+            int i;
+            for (i = 0; i < got; i++) {
+                APR_ARRAY_PUSH(a, gid_t) = buf[i];
+            }
+            return a;
+        }
+        n = got > n ? got : n * 2;
+    }
+    APR_ARRAY_PUSH(a, gid_t) = gid;
+    return a;
+}
+
+const char *fcgi_pm_config_worker_groups(apr_pool_t *p,
+                                         const fcgi_pm_app_conf *app,
+                                         uid_t uid, gid_t gid)
+{
+    int keep_httpd = fcgi_pm_config_has_httpd_group(app);
+    gid_t httpd_gid = ap_unixd_config.group_id;
+    struct passwd *pw = getpwuid(uid);
+    apr_array_header_t *all;
+    const char *out = NULL;
+    int i, j;
+
+    if (!pw) {
+        all = apr_array_make(p, 1, sizeof(gid_t));
+        APR_ARRAY_PUSH(all, gid_t) = gid;
+    }
+    else {
+        all = group_list(p, pw->pw_name, gid);
+    }
+    for (i = 0; i < all->nelts; i++) {
+        gid_t g = APR_ARRAY_IDX(all, i, gid_t);
+        if (g == 0 || (g == httpd_gid && !keep_httpd)) {
+            continue;
+        }
+        for (j = 0; j < i && APR_ARRAY_IDX(all, j, gid_t) != g; j++) {
+        }
+        if (j < i) {
+            continue;             /* listed twice */
+        }
+        out = out ? apr_psprintf(p, "%s,%ld", out, (long)g)
+                  : apr_psprintf(p, "%ld", (long)g);
+    }
+    return out ? out : "";
+}
+
+/* The APP message must fit in one protocol message (with what the
+ * parent adds at start): else the manager could not be given the app. */
+static const char *check_record_size(apr_pool_t *pconf, fcgi_pm_app_conf *app)
+{
+    apr_size_t limit = FCGI_PM_MSG_MAX - sizeof(fcgi_pm_msg_hdr)
+                       - APP_RECORD_RESERVE;
+    apr_pool_t *tp;
+    apr_size_t len;
+
+    apr_pool_create(&tp, pconf);
+    len = fcgi_pm_proto_app_record(tp, app)->len;
+    apr_pool_destroy(tp);
+    if (len > limit) {
+        return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: its configuration is "
+                            "%" APR_SIZE_T_FMT " bytes (Command, Env, PassEnv "
+                            "values...), more than the %" APR_SIZE_T_FMT
+                            " bytes an app may have", app->defined_in,
+                            app->name, len, limit);
+    }
+    return NULL;
+}
+
+/* Tell the operator when an app's workers keep httpd's Group (they can
+ * then connect to every app's socket), or when the User's own group was
+ * httpd's and is left out. */
+static const char *check_app_identity(apr_pool_t *pconf, server_rec *s,
+                                      const fcgi_pm_app_conf *app)
+{
+    struct passwd *pw = NULL;
+    uid_t uid;
+
+    if (fcgi_pm_config_has_httpd_group(app)) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
+                     "mod_fcgi_pm: %s: <FcgiPmApp %s>: Group %s is httpd's "
+                     "Group: this app's workers can connect to every app's "
+                     "socket", app->defined_in, app->name, app->group);
+    }
+    else if (app->user && resolve_user(app->user, &uid, &pw) == 0 && pw
+             && pw->pw_gid == ap_unixd_config.group_id) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
+                     "mod_fcgi_pm: %s: <FcgiPmApp %s>: the group of User %s is "
+                     "httpd's Group; the workers run without it (group %ld) "
+                     "so that they cannot reach other apps' sockets; name it "
+                     "with Group to keep it", app->defined_in, app->name,
+                     app->user, (long)fcgi_pm_config_nogroup());
+    }
+    return NULL;
 }
 
 /* Canonical address of APP, the one place that decides a socket's name. */
@@ -582,9 +801,72 @@ static const char *app_address(apr_pool_t *p, const char *socket_dir,
     return apr_pstrcat(p, "unix:", app->socket_path, NULL);
 }
 
+/* The last NAME directive of the main configuration (not inside
+ * <FcgiPmApp>, whose User/Group are the apps'), or NULL. */
+static const ap_directive_t *find_directive(const ap_directive_t *d,
+                                            const char *name)
+{
+    const ap_directive_t *found = NULL, *sub;
+
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "<FcgiPmApp")) {
+            continue;
+        }
+        if (!strcasecmp(d->directive, name)) {
+            found = d;
+        }
+        if (d->first_child && (sub = find_directive(d->first_child, name))) {
+            found = sub;
+        }
+    }
+    return found;
+}
+
+static const char *directive_where(apr_pool_t *p, const char *name)
+{
+    const ap_directive_t *d = find_directive(ap_conftree, name);
+
+    return d ? apr_psprintf(p, "%s: %s %s", where(p, d), d->directive, d->args)
+             : apr_psprintf(p, "%s (default)", name);
+}
+
+/* httpd's own identity, when apps are defined: its children must not
+ * have group root (the apps' sockets are root:Group). */
+static const char *check_httpd_identity(apr_pool_t *p)
+{
+    gid_t httpd_gid = ap_unixd_config.group_id;
+    struct passwd *pw;
+    int i;
+
+    if (httpd_gid == 0) {
+        return apr_psprintf(p, "%s: httpd's Group is root (gid 0); with "
+                            "<FcgiPmApp> apps defined this is refused: "
+                            "httpd's children would hold root's group "
+                            "rights, and the apps' sockets belong to that "
+                            "group. Use an unprivileged group (www-data)",
+                            directive_where(p, "Group"));
+    }
+    pw = getpwuid(ap_unixd_config.user_id);
+    if (pw) {
+        apr_array_header_t *groups = group_list(p, pw->pw_name, httpd_gid);
+        for (i = 0; i < groups->nelts; i++) {
+            if (APR_ARRAY_IDX(groups, i, gid_t) == 0) {
+                return apr_psprintf(p, "%s: httpd's User %s is a member of "
+                                    "group root (gid 0); with <FcgiPmApp> "
+                                    "apps defined this is refused: remove "
+                                    "it from that group",
+                                    directive_where(p, "User"), pw->pw_name);
+            }
+        }
+    }
+    return NULL;
+}
+
 const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
                                  fcgi_pm_server_conf *sc)
 {
+    int unix_apps = 0;
+    const char *err;
     const char *socket_dir = fcgi_pm_config_socket_dir(pconf, sc);
     apr_hash_t *addrs = apr_hash_make(pconf);
     struct sockaddr_un sun;
@@ -625,6 +907,29 @@ const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
                                 app->name, app->listen, other);
         }
         apr_hash_set(addrs, app->addr, APR_HASH_KEY_STRING, app->name);
+        if (app->socket_path) {
+            unix_apps++;
+        }
+        if ((err = check_app_identity(pconf, s, app))) {
+            return err;
+        }
+        if ((err = check_record_size(pconf, app))) {
+            return err;
+        }
+    }
+    if (sc->apps->nelts && (err = check_httpd_identity(pconf))) {
+        return err;
+    }
+    if (unix_apps) {
+        const char *problem = fcgi_pm_sock_check_dir(pconf, socket_dir,
+                                                     ap_unixd_config.user_id);
+        if (problem) {
+            return sc->socket_dir_where
+                   ? apr_psprintf(pconf, "%s: %s", sc->socket_dir_where,
+                                  problem)
+                   : apr_psprintf(pconf, "FcgiPmSocketDir is not set and its "
+                                  "default cannot be used: %s", problem);
+        }
     }
     return NULL;
 }

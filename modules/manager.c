@@ -21,6 +21,7 @@
 #include "fcgi_pm_adopt.h"
 #include "fcgi_pm_pool.h"
 #include "fcgi_pm_proc.h"
+#include "fcgi_pm_pidfile.h"
 #include "fcgi_pm_proto.h"
 #include "fcgi_pm_sock.h"
 #include "fcgi_pm_spawn.h"
@@ -59,7 +60,6 @@ static struct {
     fcgi_pm_app *incoming;        /* generation being received */
     apr_uint32_t incoming_gen;
     const char *pid_file;
-    const char *pid_file_tmp;
     pid_t takeover_pid;           /* predecessor to retire when we are ready */
     apr_time_t takeover_by;
     pid_t dead_pid;               /* a predecessor that died: adopt its */
@@ -152,39 +152,23 @@ static void set_title(const char *title)
 
 static void write_pid_file(void)
 {
-    const char *tmp;
-    FILE *f;
+    apr_status_t rv;
 
     if (!M.pid_file) {
         return;
     }
-    tmp = M.pid_file_tmp;
-    f = fopen(tmp, "w");
-    if (!f) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
-                     "cannot write pid file %s", tmp);
-        return;
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    if (fclose(f) != 0 || rename(tmp, M.pid_file) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
+    rv = fcgi_pm_pidfile_write(M.pid_file, getpid());
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, M.s,
                      "cannot write pid file %s", M.pid_file);
-        unlink(tmp);
     }
 }
 
 static void remove_pid_file(void)
 {
-    char buf[32];
-    FILE *f;
-
-    if (!M.pid_file || !(f = fopen(M.pid_file, "r"))) {
-        return;
+    if (M.pid_file) {
+        fcgi_pm_pidfile_remove_if(M.pid_file, getpid());
     }
-    if (fgets(buf, sizeof(buf), f) && atol(buf) == (long)getpid()) {
-        unlink(M.pid_file);
-    }
-    fclose(f);
 }
 
 /* ------------------------------------------------------------------ apps */
@@ -536,7 +520,6 @@ static void handle_begin(const fcgi_pm_msg *msg)
         else if (!strcmp(k, "pid_file")
                  && (!M.pid_file || strcmp(M.pid_file, v) != 0)) {
             M.pid_file = apr_pstrdup(M.pool, v);
-            M.pid_file_tmp = apr_pstrcat(M.pool, v, ".tmp", NULL);
         }
         else if (!strcmp(k, "takeover_pid")) {
             M.takeover_pid = (pid_t)atol(v);

@@ -352,7 +352,8 @@ static void watch_manager(parent_gen *g)
     apr_proc_other_child_register(&g->manager, manager_event, g, NULL, g->pconf);
 }
 
-/* Open (or keep) every app's listen socket. */
+/* Open (or keep) every app's listen socket.  The socket directory is
+ * checked (and made root:Group 0710) before any socket is bound in it. */
 static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
 {
     uid_t uid = ap_unixd_config.user_id;
@@ -374,11 +375,13 @@ static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
         }
         else {
             app->listen_fd = fcgi_pm_sock_acquire(process_pool, g->pconf, app,
-                                                  uid, gid,
-                                                  g->state->generations, &err);
+                                                  gid, g->state->generations,
+                                                  &err);
         }
         if (app->listen_fd < 0) {
-            /* httpd keeps running; requests for this app get a 503. */
+            /* httpd keeps running; requests for this app get a 503, and
+             * are never handed to whatever holds its address. */
+            app->proxy_handler = NULL;
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, g->s,
                          "app %s: no listen socket, the app is not started: %s",
                          app->name, err);

@@ -238,6 +238,10 @@ fcgi_pm_rec *fcgi_pm_proto_app_record(apr_pool_t *p, const fcgi_pm_app_conf *app
     fcgi_pm_proto_put_int(rec, "idle_timeout", app->idle_timeout);
     fcgi_pm_proto_put_int(rec, "uid", (long)uid);
     fcgi_pm_proto_put_int(rec, "gid", (long)gid);
+    /* The worker's whole group list, decided here (the group database is
+     * read by the parent, never by the child between fork and exec). */
+    fcgi_pm_proto_put(rec, "groups",
+                      fcgi_pm_config_worker_groups(p, app, uid, gid));
     fcgi_pm_proto_put(rec, "workdir", app->workdir);
     fcgi_pm_proto_put_int(rec, "restart_on_graceful", app->restart_on_graceful);
     fcgi_pm_proto_put_int(rec, "shutdown_timeout", app->shutdown_timeout);

@@ -116,7 +116,9 @@ int fcgi_pm_route_fixup(request_rec *r)
     app = apr_hash_get(sc->apps_by_name, dc->pass, APR_HASH_KEY_STRING);
     if (!app || !app->proxy_handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "FcgiPmPass %s: no such app", dc->pass);
+                      app ? "FcgiPmPass %s: the app has no listen socket "
+                            "(see the error at start)"
+                          : "FcgiPmPass %s: no such app", dc->pass);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     t = fcgi_pm_parent_table();

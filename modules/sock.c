@@ -62,34 +62,122 @@ void fcgi_pm_sock_cloexec(int fd, int on)
     }
 }
 
-const char *fcgi_pm_sock_prepare_dir(apr_pool_t *p, const char *dir,
-                                     uid_t uid, gid_t gid)
+/* Why DIR (described by ST, from lstat or fstat) cannot hold the sockets,
+ * or NULL.  Nobody but root (or httpd's User, whose directory is then
+ * taken over) may be able to create, rename or remove entries in it. */
+static const char *dir_problem(apr_pool_t *p, const char *dir,
+                               const struct stat *st, uid_t httpd_uid)
 {
-    struct stat st;
-    apr_status_t rv;
-
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
-            return apr_psprintf(p, "FcgiPmSocketDir %s is not a directory", dir);
-        }
-        return NULL;
+    if (S_ISLNK(st->st_mode)) {
+        return apr_psprintf(p, "FcgiPmSocketDir %s is a symbolic link: name "
+                            "the real directory", dir);
     }
-    rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        char msg[120];
-        return apr_psprintf(p, "cannot create FcgiPmSocketDir %s: %s", dir,
-                            apr_strerror(rv, msg, sizeof(msg)));
+    if (!S_ISDIR(st->st_mode)) {
+        return apr_psprintf(p, "FcgiPmSocketDir %s is not a directory", dir);
     }
-    /* httpd's children (UID) must reach the sockets; nobody else. */
-    if (geteuid() == 0 && chown(dir, uid, gid) != 0) {
-        return apr_psprintf(p, "cannot chown FcgiPmSocketDir %s: %s", dir,
-                            strerror(errno));
+    if (st->st_uid != 0 && st->st_uid != httpd_uid
+        && st->st_uid != geteuid()) {
+        return apr_psprintf(p, "FcgiPmSocketDir %s is owned by uid %ld: it "
+                            "must be owned by root (or by httpd's User, and "
+                            "is then given to root)", dir, (long)st->st_uid);
     }
-    if (chmod(dir, 0700) != 0) {
-        return apr_psprintf(p, "cannot chmod FcgiPmSocketDir %s: %s", dir,
-                            strerror(errno));
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        return apr_psprintf(p, "FcgiPmSocketDir %s is writable by %s (mode "
+                            "%04o): another user could replace the apps' "
+                            "sockets; make it root-owned, mode 0710 or 0755",
+                            dir, (st->st_mode & S_IWOTH) ? "everyone"
+                                                       : "its group",
+                            (unsigned)(st->st_mode & 07777));
     }
     return NULL;
+}
+
+const char *fcgi_pm_sock_check_dir(apr_pool_t *p, const char *dir,
+                                   uid_t httpd_uid)
+{
+    struct stat st;
+
+    if (lstat(dir, &st) != 0) {
+        if (errno == ENOENT) {
+            return NULL;          /* created at start */
+        }
+        return apr_psprintf(p, "FcgiPmSocketDir %s: %s", dir, strerror(errno));
+    }
+    return dir_problem(p, dir, &st, httpd_uid);
+}
+
+/* Open DIR itself, never a symlink in its place. */
+static int open_dir_nofollow(const char *dir)
+{
+    return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+const char *fcgi_pm_sock_prepare_dir(apr_pool_t *p, const char *dir,
+                                     uid_t httpd_uid, gid_t httpd_gid)
+{
+    struct stat st;
+    const char *problem;
+    int fd, created = 0;
+
+    if (lstat(dir, &st) != 0) {
+        char *parent = apr_pstrdup(p, dir), *slash = strrchr(parent, '/');
+        apr_status_t rv;
+
+        if (errno != ENOENT) {
+            return apr_psprintf(p, "FcgiPmSocketDir %s: %s", dir,
+                                strerror(errno));
+        }
+        if (slash && slash != parent) {
+            *slash = '\0';
+            rv = apr_dir_make_recursive(parent, APR_FPROT_OS_DEFAULT, p);
+            if (rv != APR_SUCCESS) {
+                char msg[120];
+                return apr_psprintf(p, "cannot create %s for FcgiPmSocketDir: "
+                                    "%s", parent,
+                                    apr_strerror(rv, msg, sizeof(msg)));
+            }
+        }
+        /* 0700 until it has its group: never open to anyone meanwhile. */
+        if (mkdir(dir, 0700) == 0) {
+            created = 1;
+        }
+        else if (errno != EEXIST) {
+            return apr_psprintf(p, "cannot create FcgiPmSocketDir %s: %s", dir,
+                                strerror(errno));
+        }
+    }
+    fd = open_dir_nofollow(dir);
+    if (fd < 0) {
+        if (errno == ELOOP || errno == ENOTDIR) {
+            if (lstat(dir, &st) == 0 && (problem = dir_problem(p, dir, &st,
+                                                               httpd_uid))) {
+                return problem;
+            }
+        }
+        return apr_psprintf(p, "cannot open FcgiPmSocketDir %s: %s", dir,
+                            strerror(errno));
+    }
+    /* Checked again on what was opened, so that nothing swapped in after
+     * the configuration test is trusted. */
+    if (fstat(fd, &st) != 0) {
+        problem = apr_psprintf(p, "cannot stat FcgiPmSocketDir %s: %s", dir,
+                               strerror(errno));
+    }
+    else {
+        problem = dir_problem(p, dir, &st, httpd_uid);
+    }
+    if (!problem && geteuid() == 0 && (created || st.st_uid != 0)) {
+        /* New, or httpd's User's (the layout of earlier versions): root's
+         * from now on, so that only root can create or rename entries;
+         * httpd's children (its Group) may only traverse it. */
+        if (fchown(fd, 0, httpd_gid) != 0 || fchmod(fd, 0710) != 0) {
+            problem = apr_psprintf(p, "cannot give FcgiPmSocketDir %s to "
+                                   "root:%ld mode 0710: %s", dir,
+                                   (long)httpd_gid, strerror(errno));
+        }
+    }
+    close(fd);
+    return problem;
 }
 
 static int file_identity(const char *path, dev_t *dev, ino_t *ino)
@@ -104,54 +192,152 @@ static int file_identity(const char *path, dev_t *dev, ino_t *ino)
     return 0;
 }
 
-static int open_unix(apr_pool_t *p, const char *path, uid_t uid, gid_t gid,
+/* 1 when something accepts connections on the unix socket PATH (a full
+ * accept queue counts as alive), 0 when nobody listens there. */
+static int socket_answers(const char *path)
+{
+    struct sockaddr_un sun;
+    int fd, rc, alive;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        return 1;                 /* cannot tell: do not remove it */
+    }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    apr_cpystrn(sun.sun_path, path, sizeof(sun.sun_path));
+    do {
+        rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+    } while (rc != 0 && errno == EINTR);
+    alive = rc == 0 || errno == EAGAIN || errno == EINPROGRESS;
+    close(fd);
+    return alive;
+}
+
+/* Give the socket file NAME in DIR_FD to root:GID, mode 0660, without
+ * following a symlink (the directory is root's, but be strict anyway). */
+static int socket_file_perms(int dir_fd, const char *name, gid_t gid)
+{
+    struct stat st;
+
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (geteuid() != 0) {
+        return 0;
+    }
+    if ((st.st_uid != 0 || st.st_gid != gid)
+        && fchownat(dir_fd, name, 0, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        return -1;
+    }
+    /* Linux has no fchmodat(AT_SYMLINK_NOFOLLOW): NAME was just seen to
+     * be a socket, in a directory where only root creates entries. */
+    if ((st.st_mode & 07777) != 0660 && fchmodat(dir_fd, name, 0660, 0) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The directory of PATH (opened without following a final symlink) and
+ * the last component of PATH. */
+static int open_parent(apr_pool_t *p, const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dir;
+
+    if (!slash) {
+        *name = path;
+        return open_dir_nofollow(".");
+    }
+    *name = slash + 1;
+    dir = slash == path ? "/" : apr_pstrndup(p, path, slash - path);
+    return open_dir_nofollow(dir);
+}
+
+static int open_unix(apr_pool_t *p, const char *path, gid_t gid,
                      sock_entry *e, const char **err)
 {
     struct sockaddr_un sun;
     struct stat st;
+    const char *name;
     mode_t old_mask;
-    int fd, rc;
+    int fd, dir_fd, rc;
 
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             *err = apr_psprintf(p, "%s exists and is not a socket", path);
             return -1;
         }
-        /* Left by a crash or by an httpd that is going away: ours now. */
+        /* Never take a socket someone still serves on: its server would
+         * lose its clients (and we would pretend to be it). */
+        if (socket_answers(path)) {
+            *err = apr_psprintf(p, "another server listens on %s", path);
+            return -1;
+        }
+        /* Left by a crash or by an httpd that went away: ours now. */
         if (unlink(path) != 0) {
             *err = apr_psprintf(p, "cannot remove stale socket %s: %s", path,
                                 strerror(errno));
             return -1;
         }
     }
+    dir_fd = open_parent(p, path, &name);
+    if (dir_fd < 0) {
+        *err = apr_psprintf(p, "cannot open the directory of %s: %s", path,
+                            strerror(errno));
+        return -1;
+    }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         *err = apr_psprintf(p, "socket(): %s", strerror(errno));
+        close(dir_fd);
         return -1;
     }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     apr_cpystrn(sun.sun_path, path, sizeof(sun.sun_path));
-    /* Created 0600 from the start: never a moment where others connect.
-     * The parent is single-threaded here, so the umask change is safe. */
-    old_mask = umask(0177);
+    /* Created 0660 root:root, then given httpd's Group: only root enters
+     * the directory meanwhile (root:GROUP 0710), so nobody else can
+     * connect or swap the name.  The parent is single-threaded here, so
+     * the umask change is safe. */
+    old_mask = umask(0117);
     rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
     umask(old_mask);
     if (rc != 0) {
         *err = apr_psprintf(p, "cannot bind %s: %s", path, strerror(errno));
         close(fd);
+        close(dir_fd);
         return -1;
     }
-    if ((geteuid() == 0 && chown(path, uid, gid) != 0)
+    if (socket_file_perms(dir_fd, name, gid) != 0
         || listen(fd, SOMAXCONN) != 0
         || file_identity(path, &e->dev, &e->ino) != 0) {
         *err = apr_psprintf(p, "cannot set up socket %s: %s", path,
                             strerror(errno));
         close(fd);
-        unlink(path);
+        unlinkat(dir_fd, name, 0);
+        close(dir_fd);
         return -1;
     }
+    close(dir_fd);
     return fd;
+}
+
+/* A socket kept from an earlier generation (perhaps of an earlier module
+ * version, 0600 and owned by httpd's User): give it today's owner/mode. */
+static void refresh_unix(apr_pool_t *p, const char *path, gid_t gid)
+{
+    const char *name;
+    int dir_fd = open_parent(p, path, &name);
+
+    if (dir_fd >= 0) {
+        (void)socket_file_perms(dir_fd, name, gid);
+        close(dir_fd);
+    }
 }
 
 static int open_tcp(apr_pool_t *p, const char *listen_arg, const char **err)
@@ -200,7 +386,7 @@ static int entry_valid(const sock_entry *e, const char *socket_path)
 }
 
 int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
-                         const fcgi_pm_app_conf *app, uid_t uid, gid_t gid,
+                         const fcgi_pm_app_conf *app, gid_t gid,
                          int generation, const char **err)
 {
     sock_registry *reg = registry(process_pool);
@@ -214,11 +400,14 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
         }
     }
     if (e && entry_valid(e, app->socket_path)) {
+        if (app->socket_path) {
+            refresh_unix(p, app->socket_path, gid);
+        }
         e->generation = generation;
         return e->fd;
     }
     memset(&fresh, 0, sizeof(fresh));
-    fd = app->socket_path ? open_unix(p, app->socket_path, uid, gid, &fresh, err)
+    fd = app->socket_path ? open_unix(p, app->socket_path, gid, &fresh, err)
                           : open_tcp(p, app->listen, err);
     if (fd < 0) {
         return -1;
