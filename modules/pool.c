@@ -41,7 +41,7 @@
 APLOG_USE_MODULE(fcgi_pm);
 
 #define STARTING_LOOK_MS  10    /* a new worker: is it ready yet? */
-#define READY_LOOK_MS     1000  /* idle/busy for the status page */
+#define READY_LOOK_MS     500   /* idle/busy for the status page */
 #define RETIRE_LOOK_MS    20    /* a retiring worker, first look */
 #define RETIRE_LOOK_MAX   160   /* ... backing off while it is busy */
 #define ADOPTED_LOOK_MS   200   /* an adopted root: still there? */
