@@ -20,6 +20,7 @@
 
 #include "fcgi_pm.h"
 #include "fcgi_pm_table.h"
+#include "fcgi_pm_wlog.h"
 
 /* A process of a worker's tree other than its root. */
 typedef struct {
@@ -97,6 +98,7 @@ struct fcgi_pm_app {
     apr_time_t last_proven;       /* a worker last seen waiting or serving */
     apr_time_t quick_exits_since;
     int quick_exits;
+    fcgi_pm_wlog_limit wlog_limit;  /* its workers' stderr (kept on reload) */
     /* published counters */
     apr_uint32_t restarts;
     apr_uint32_t crashes;
@@ -104,8 +106,8 @@ struct fcgi_pm_app {
     int last_exit_status;
 };
 
-/* Once, in the manager: where workers' stderr goes, what to log with. */
-void fcgi_pm_pool_init(server_rec *s, int worker_stderr_fd);
+/* Once, in the manager: what to log with. */
+void fcgi_pm_pool_init(server_rec *s);
 
 /* The work of one tick for APP (spawn, look, retire, kill).  STOPPING:
  * every worker goes.  Returns milliseconds until it needs the next tick,

@@ -25,6 +25,7 @@
 #include "fcgi_pm_proto.h"
 #include "fcgi_pm_sock.h"
 #include "fcgi_pm_spawn.h"
+#include "fcgi_pm_wout.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -53,7 +54,7 @@ static struct {
     server_rec *s;
     pid_t parent;
     int ctl;                      /* -1 after the parent closed it */
-    int log_r, log_w;             /* workers' stderr: datagrams with creds */
+    apr_time_t tick_due;          /* 0: tick at the next iteration */
     int sig_r, sig_w;
     char *msgbuf;
     fcgi_pm_app *apps;
@@ -184,6 +185,7 @@ static void remove_drained(fcgi_pm_app *app)
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
                      "app %s: removed, its workers have drained", app->name);
     }
+    fcgi_pm_wlog_flush(&app->wlog_limit, M.s, app->name);
     fcgi_pm_table_release_app(app->slot);
     fcgi_pm_pool_free(app);
 }
@@ -249,6 +251,12 @@ static int tick(void)
             wait_ms = ms;
         }
         pp = &app->next;
+    }
+    {
+        int ms = fcgi_pm_wout_tick(now);
+        if (ms >= 0 && (wait_ms < 0 || ms < wait_ms)) {
+            wait_ms = ms;
+        }
     }
     if (M.stopping == STOP_NONE && M.applied
         && (M.ready_pending || M.takeover_pid) && all_apps_up()) {
@@ -411,6 +419,7 @@ static void replace_app(fcgi_pm_app *old, fcgi_pm_app *new)
     new->backoff_seconds = old->backoff_seconds;
     new->backoff_until = old->backoff_until;
     new->restarts = old->restarts;
+    new->wlog_limit = old->wlog_limit;
     new->crashes = old->crashes;
     new->last_exit_time = old->last_exit_time;
     new->last_exit_status = old->last_exit_status;
@@ -591,60 +600,6 @@ static void read_control(void)
     }
 }
 
-/* ------------------------------------------------------- worker stderr */
-
-static void forward_worker_output(void)
-{
-    char buf[8192], *line, *nl;
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(struct ucred))];
-    } ctl;
-    struct iovec iov = { buf, sizeof(buf) - 1 };
-    struct msghdr mh;
-    struct cmsghdr *cm;
-    ssize_t n;
-    int count;
-
-    for (count = 0; count < 64; count++) {
-        pid_t pid = 0, root = 0;
-        fcgi_pm_app *app;
-        const char *name = "?";
-
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = sizeof(ctl.buf);
-        n = recvmsg(M.log_r, &mh, MSG_DONTWAIT);
-        if (n <= 0) {
-            return;
-        }
-        buf[n] = '\0';
-        for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-            if (cm->cmsg_level == SOL_SOCKET
-                && cm->cmsg_type == SCM_CREDENTIALS) {
-                struct ucred cred;
-                memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
-                pid = cred.pid;
-            }
-        }
-        if (pid > 0 && (app = fcgi_pm_pool_owner(M.apps, pid, &root)) != NULL) {
-            name = app->name;
-        }
-        for (line = buf; line && *line; line = nl) {
-            nl = strchr(line, '\n');
-            if (nl) {
-                *nl++ = '\0';
-            }
-            if (*line) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, M.s,
-                             "app %s: worker %ld: %s", name, (long)pid, line);
-            }
-        }
-    }
-}
-
 /* ---------------------------------------------------------------- main */
 
 static void reap_children(void)
@@ -653,6 +608,7 @@ static void reap_children(void)
     pid_t pid;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        fcgi_pm_wout_reaped(pid);     /* its last words before "exited" */
         (void)fcgi_pm_pool_reaped(M.apps, pid, status, M.stopping != STOP_NONE);
     }
 }
@@ -667,9 +623,6 @@ static void handle_signals(void)
         for (i = 0; i < n; i++) {
             switch (sigs[i]) {
             case SIGCHLD:
-                /* Their last words first, while their pids still name
-                 * their app. */
-                forward_worker_output();
                 reap_children();
                 break;
             case SIGHUP:
@@ -706,7 +659,7 @@ static void handle_signals(void)
 static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
                          pid_t parent)
 {
-    int keep[3], sv[2], one = 1, devnull;
+    int keep[3], devnull;
 
     /* Own session: httpd's signals to its process group (restart, stop)
      * must not reach us or our workers. */
@@ -751,21 +704,10 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     if (devnull > STDERR_FILENO) {
         close(devnull);
     }
-    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, M.s,
-                     "manager: cannot create the workers' log socket");
-        _exit(1);
-    }
-    M.log_r = sv[0];
-    M.log_w = sv[1];
-    if (setsockopt(M.log_r, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0) {
-        /* Lines still arrive, only without the worker's pid. */
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
-                     "manager: SO_PASSCRED failed");
-    }
     apr_pool_create(&M.pool, NULL);
     M.msgbuf = apr_palloc(M.pool, FCGI_PM_MSG_MAX);
-    fcgi_pm_pool_init(M.s, M.log_w);
+    fcgi_pm_pool_init(M.s);
+    fcgi_pm_wout_init(M.s, &M.apps);
     set_title("fcgi-pm: manager");
     M.t->manager_pid = getpid();
     M.t->manager_started = apr_time_now();
@@ -779,36 +721,57 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, M.s, "manager running, pid %ld",
                  (long)getpid());
     for (;;) {
-        struct pollfd pfd[3];
-        int timeout = tick(), nfds = 0;
+        struct pollfd *pfd;
+        apr_time_t now = apr_time_now();
+        int timeout, nfds, ctl_at = -1, out_at;
 
+        /* The tick runs when due, or after a signal or a message: not on
+         * every line a worker writes. */
+        if (M.tick_due == 0 || now >= M.tick_due) {
+            timeout = tick();
+            M.tick_due = timeout < 0 ? APR_INT64_MAX
+                                     : now + apr_time_from_msec(timeout);
+        }
         if (M.stopping && !M.apps) {
             break;
         }
+        timeout = M.tick_due - now > apr_time_from_sec(3600) ? -1
+                  : (int)apr_time_as_msec(M.tick_due - now) + 1;
+        pfd = fcgi_pm_wout_pollfds();
+        nfds = 0;
         pfd[nfds].fd = M.sig_r;
-        pfd[nfds++].events = POLLIN;
-        pfd[nfds].fd = M.log_r;
-        pfd[nfds++].events = POLLIN;
-        if (M.ctl >= 0) {
-            pfd[nfds].fd = M.ctl;
-            pfd[nfds++].events = POLLIN;
-        }
+        pfd[nfds].events = POLLIN;
+        pfd[nfds++].revents = 0;
+        pfd[nfds].fd = M.ctl;         /* -1 (ignored by poll) once closed */
+        pfd[nfds].events = POLLIN;
+        pfd[nfds++].revents = 0;
+        ctl_at = M.ctl >= 0 ? 1 : -1;
+        out_at = nfds;
+        nfds = fcgi_pm_wout_poll_set(nfds);
+        pfd = fcgi_pm_wout_pollfds();
         if (poll(pfd, nfds, timeout) < 0 && errno != EINTR) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, errno, M.s, "manager: poll");
             sleep(1);
             continue;
         }
+        /* Output first: a SIGCHLD below closes the streams it reaps. */
+        if (fcgi_pm_wout_poll_done(out_at, nfds)) {
+            apr_time_t report_by = apr_time_now()
+                + apr_time_from_msec(FCGI_PM_WLOG_REPORT_MS);
+            if (M.tick_due > report_by) {
+                M.tick_due = report_by;   /* "suppressed" reports */
+            }
+        }
         if (pfd[0].revents) {
             handle_signals();
+            M.tick_due = 0;
         }
-        if (pfd[1].revents) {
-            forward_worker_output();
-        }
-        if (nfds > 2 && pfd[2].revents) {
+        if (ctl_at >= 0 && pfd[ctl_at].revents) {
             read_control();
+            M.tick_due = 0;
         }
     }
-    forward_worker_output();
+    fcgi_pm_wout_close_all();
     if (M.stopping == STOP_EXIT) {
         remove_pid_file();
     }

@@ -24,6 +24,7 @@
 #include "fcgi_pm_pool.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_spawn.h"
+#include "fcgi_pm_wout.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -51,12 +52,10 @@ APLOG_USE_MODULE(fcgi_pm);
 #define QUICK_EXITS_MAX   20    /* clean exits per second before backoff */
 
 static server_rec *S;
-static int worker_stderr = -1;
 
-void fcgi_pm_pool_init(server_rec *s, int worker_stderr_fd)
+void fcgi_pm_pool_init(server_rec *s)
 {
     S = s;
-    worker_stderr = worker_stderr_fd;
 }
 
 static double seconds_since(apr_time_t t)
@@ -354,12 +353,19 @@ static void spawn_one(fcgi_pm_app *app)
     fcgi_pm_worker *w;
     fcgi_pm_proc_info info;
     pid_t pid;
-    int pidfd;
+    int pidfd, out, child_err;
 
     /* Room first: a spawn never happens without a place to keep it. */
     if (!(w = worker_new(app))) {
         ap_log_error(APLOG_MARK, APLOG_ERR, ENOMEM, S,
                      "app %s: no memory for a worker", app->name);
+        return;
+    }
+    out = fcgi_pm_wout_open(app, &child_err);
+    if (child_err < 0) {
+        app->nworkers--;
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, S,
+                     "app %s: no stderr for a worker; not started", app->name);
         return;
     }
     spec.app = app->name;
@@ -371,9 +377,10 @@ static void spawn_one(fcgi_pm_app *app)
     spec.groups = app->groups;
     spec.ngroups = app->ngroups;
     spec.listen_fd = app->listen_fd;
-    spec.stderr_fd = worker_stderr;
+    spec.stderr_fd = child_err;
     fcgi_pm_spawn_reset_listen_flags(app->listen_fd);
     pid = fcgi_pm_spawn_worker(&spec, &pidfd);
+    fcgi_pm_wout_started(out, child_err, pid);
     if (pid < 0) {
         app->nworkers--;
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, S,

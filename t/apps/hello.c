@@ -18,6 +18,19 @@
  *                       (stream_ms=MS to change the gap; sse=1 sends them
  *                       as text/event-stream).
  *   stderr=TEXT         writes TEXT (URL-decoded) plus a newline to fd 2.
+ *   spew=N              writes N lines "spew I <pid> xxx...\n" to fd 2, one
+ *                       write() each, len=BYTES long (default 100, newline
+ *                       included), stopping early after spew_ms=MS if given;
+ *                       answers SPEW_LINES=lines written, SPEW_ERRORS=failed
+ *                       writes.
+ *   bigwrite=BYTES      one write() to fd 2 of BYTES bytes: "bigwrite <pid> "
+ *                       then 'B's and a newline; answers BIGWRITE=its result
+ *                       and BIGWRITE_ERRNO=errno (0 when it succeeded).
+ *   partial=TEXT        writes TEXT to fd 2 without a newline.
+ *   exit=1              exits (status 0) after answering.
+ *   child=MS            forks a child that closes every fd but 2, waits MS
+ *                       milliseconds, writes "child of PID: after MS ms"
+ *                       to fd 2 and exits.
  *   POST (or any request with a body): the body is read completely
  *                       (CONTENT_LENGTH bytes, binary safe) and echoed back
  *                       as application/octet-stream with X-Body-Length.
@@ -43,6 +56,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t graceful_exit = 0;
+static int exit_after_request = 0;
 static char argv_line[4096];
 
 static void on_usr1(int sig)
@@ -97,6 +111,13 @@ struct params {
     int sse;
     long stream_ms;
     char *stderr_text;
+    long spew;
+    long spew_len;
+    long spew_ms;
+    long bigwrite;
+    char *partial;
+    int exit_after;
+    long child_ms;
     char *env[MAX_ENV_PARAMS];
     int n_env;
     char *qs_copy;
@@ -132,9 +153,59 @@ static void parse_query(const char *qs, struct params *p)
             p->sse = atoi(val);
         else if (!strcmp(tok, "stderr"))
             p->stderr_text = val;
+        else if (!strcmp(tok, "spew"))
+            p->spew = atol(val);
+        else if (!strcmp(tok, "len"))
+            p->spew_len = atol(val);
+        else if (!strcmp(tok, "spew_ms"))
+            p->spew_ms = atol(val);
+        else if (!strcmp(tok, "bigwrite"))
+            p->bigwrite = atol(val);
+        else if (!strcmp(tok, "partial"))
+            p->partial = val;
+        else if (!strcmp(tok, "exit"))
+            p->exit_after = atoi(val);
+        else if (!strcmp(tok, "child"))
+            p->child_ms = atol(val);
         else if (!strcmp(tok, "env") && p->n_env < MAX_ENV_PARAMS)
             p->env[p->n_env++] = val;
     }
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* spew=N: N lines to fd 2, one write() each.  *errors counts failed ones. */
+static long spew_lines(const struct params *p, long *errors)
+{
+    long len = p->spew_len > 0 ? p->spew_len : 100, i;
+    double until = p->spew_ms > 0 ? now_ms() + p->spew_ms : 0;
+    char *line;
+
+    *errors = 0;
+    if (len > 1 << 20)
+        len = 1 << 20;
+    line = malloc((size_t)len + 64);
+    if (!line)
+        return 0;
+    for (i = 0; i < p->spew; i++) {
+        int n = snprintf(line, 64, "spew %ld %ld ", i, (long)getpid());
+        long l = len > n ? len : n + 1;
+        memset(line + n, 'x', (size_t)(l - n));
+        line[l - 1] = '\n';
+        if (write(2, line, (size_t)l) != (ssize_t)l)
+            (*errors)++;
+        if (until && (i & 255) == 0 && now_ms() >= until) {
+            i++;
+            break;
+        }
+    }
+    free(line);
+    return i;
 }
 
 static const char *param_or_empty(FCGX_ParamArray envp, const char *name)
@@ -153,10 +224,61 @@ static void handle(FCGX_Request *req, unsigned long reqs)
     int i;
 
     parse_query(FCGX_GetParam("QUERY_STRING", req->envp), &p);
+    if (p.exit_after)
+        exit_after_request = 1;
 
     if (p.stderr_text) {
         fprintf(stderr, "%s\n", p.stderr_text);
         fflush(stderr);
+    }
+    if (p.child_ms > 0) {
+        long parent = (long)getpid();
+        pid_t c = fork();
+        if (c == 0) {
+            char msg[128];
+            int fd, n;
+            for (fd = 0; fd < 1024; fd++)
+                if (fd != 2)
+                    close(fd);
+            sleep_ms(p.child_ms);
+            n = snprintf(msg, sizeof(msg), "child of %ld: after %ld ms\n",
+                         parent, p.child_ms);
+            if (write(2, msg, (size_t)n) < 0) { /* nothing to do */ }
+            _exit(0);
+        }
+    }
+    if (p.partial) {
+        fputs(p.partial, stderr);
+        fflush(stderr);
+    }
+    if (p.spew > 0) {
+        long errors, lines = spew_lines(&p, &errors);
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\nX-Worker-Pid: %ld\r\n\r\n"
+                     "PID=%ld\nSPEW_LINES=%ld\nSPEW_ERRORS=%ld\n",
+                     (long)getpid(), (long)getpid(), lines, errors);
+        free(p.qs_copy);
+        return;
+    }
+    if (p.bigwrite > 0) {
+        size_t n = (size_t)p.bigwrite;
+        char *big = malloc(n + 1);
+        ssize_t rc = -1;
+        int err = ENOMEM;
+        if (big && n > 1) {
+            int h = snprintf(big, n + 1, "bigwrite %ld ", (long)getpid());
+            if (h > 0 && (size_t)h < n)
+                memset(big + h, 'B', n - (size_t)h);
+            big[n - 1] = '\n';
+            errno = 0;
+            rc = write(2, big, n);
+            err = rc < 0 ? errno : 0;
+        }
+        free(big);
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\nX-Worker-Pid: %ld\r\n\r\n"
+                     "PID=%ld\nBIGWRITE=%ld\nBIGWRITE_ERRNO=%d\n",
+                     (long)getpid(), (long)getpid(), (long)rc, err);
+        free(p.qs_copy);
+        return;
     }
     if (p.sleep_ms > 0)
         sleep_ms(p.sleep_ms);
@@ -298,6 +420,8 @@ int main(int argc, char **argv)
         reqs++;
         handle(&req, reqs);
         FCGX_Finish_r(&req);
+        if (exit_after_request)
+            break;
     }
     return 0;
 }
