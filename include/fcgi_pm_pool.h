@@ -56,6 +56,29 @@ typedef enum {
     FCGI_PM_APP_REPLACED          /* superseded by a new record: free it */
 } fcgi_pm_app_config_state;
 
+/* What an app's pool has learnt while it runs: it moves whole to the
+ * app's next record when a graceful sends one (fcgi_pm_pool_take_over). */
+typedef struct {
+    fcgi_pm_worker *workers;
+    int nworkers, workers_cap;
+    apr_uint32_t roll;            /* bumped by each rolling restart */
+    int blind_said;
+    /* start-up failures and backoff */
+    apr_uint32_t failed_starts;
+    apr_uint32_t backoff_step;
+    apr_uint32_t backoff_seconds;
+    apr_time_t backoff_until;
+    apr_time_t last_proven;       /* a worker last seen waiting or serving */
+    apr_time_t quick_exits_since;
+    int quick_exits;
+    fcgi_pm_wlog_limit wlog_limit;  /* its workers' stderr (kept on reload) */
+    /* published counters */
+    apr_uint32_t restarts;
+    apr_uint32_t crashes;
+    apr_time_t last_exit_time;
+    int last_exit_status;
+} fcgi_pm_pool_state;
+
 typedef struct fcgi_pm_app fcgi_pm_app;
 struct fcgi_pm_app {
     fcgi_pm_app *next;
@@ -85,25 +108,7 @@ struct fcgi_pm_app {
     unsigned long listen_ino;     /* the socket's inode, as /proc shows it */
     fcgi_pm_app_config_state config_state;
     fcgi_pm_app_slot *slot;       /* where it is published */
-    /* the pool */
-    fcgi_pm_worker *workers;
-    int nworkers, workers_cap;
-    apr_uint32_t roll;            /* bumped by each rolling restart */
-    int blind_said;
-    /* start-up failures and backoff */
-    apr_uint32_t failed_starts;
-    apr_uint32_t backoff_step;
-    apr_uint32_t backoff_seconds;
-    apr_time_t backoff_until;
-    apr_time_t last_proven;       /* a worker last seen waiting or serving */
-    apr_time_t quick_exits_since;
-    int quick_exits;
-    fcgi_pm_wlog_limit wlog_limit;  /* its workers' stderr (kept on reload) */
-    /* published counters */
-    apr_uint32_t restarts;
-    apr_uint32_t crashes;
-    apr_time_t last_exit_time;
-    int last_exit_status;
+    fcgi_pm_pool_state run;       /* moves whole to the next record */
 };
 
 /* Once, in the manager: what to log with. */
@@ -113,6 +118,10 @@ void fcgi_pm_pool_init(server_rec *s);
  * every worker goes.  Returns milliseconds until it needs the next tick,
  * or -1 for none. */
 int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping);
+
+/* NEW is the next record of OLD's app: the workers, counters and backoff
+ * move over; OLD keeps nothing to free but its configuration. */
+void fcgi_pm_pool_take_over(fcgi_pm_app *new, fcgi_pm_app *old);
 
 /* Start a new roll: new workers, then the older ones retire. */
 void fcgi_pm_pool_roll(fcgi_pm_app *app, const char *why);

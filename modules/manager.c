@@ -185,7 +185,7 @@ static void remove_drained(fcgi_pm_app *app)
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
                      "app %s: removed, its workers have drained", app->name);
     }
-    fcgi_pm_wlog_flush(&app->wlog_limit, M.s, app->name);
+    fcgi_pm_wlog_flush(&app->run.wlog_limit, M.s, app->name);
     fcgi_pm_table_release_app(app->slot);
     fcgi_pm_pool_free(app);
 }
@@ -406,23 +406,7 @@ static void replace_app(fcgi_pm_app *old, fcgi_pm_app *new)
 
     new->slot = old->slot;
     new->restart_file_mtime = old->restart_file_mtime;
-    /* The pool moves over whole: pids, pidfds, phases, counters. */
-    new->workers = old->workers;
-    new->nworkers = old->nworkers;
-    new->workers_cap = old->workers_cap;
-    old->workers = NULL;
-    old->nworkers = old->workers_cap = 0;
-    new->roll = old->roll;
-    new->blind_said = old->blind_said;
-    new->failed_starts = old->failed_starts;
-    new->backoff_step = old->backoff_step;
-    new->backoff_seconds = old->backoff_seconds;
-    new->backoff_until = old->backoff_until;
-    new->restarts = old->restarts;
-    new->wlog_limit = old->wlog_limit;
-    new->crashes = old->crashes;
-    new->last_exit_time = old->last_exit_time;
-    new->last_exit_status = old->last_exit_status;
+    fcgi_pm_pool_take_over(new, old);
     if (changed || new_socket) {
         fcgi_pm_pool_roll(new, "configuration changed");
     }

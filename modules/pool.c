@@ -315,27 +315,27 @@ static fcgi_pm_worker *worker_new(fcgi_pm_app *app)
 {
     fcgi_pm_worker *w;
 
-    if (app->nworkers == app->workers_cap) {
-        int cap = app->workers_cap ? app->workers_cap * 2 : 8;
-        fcgi_pm_worker *bigger = realloc(app->workers, cap * sizeof(*bigger));
+    if (app->run.nworkers == app->run.workers_cap) {
+        int cap = app->run.workers_cap ? app->run.workers_cap * 2 : 8;
+        fcgi_pm_worker *bigger = realloc(app->run.workers, cap * sizeof(*bigger));
         if (!bigger) {
             return NULL;
         }
-        app->workers = bigger;
-        app->workers_cap = cap;
+        app->run.workers = bigger;
+        app->run.workers_cap = cap;
     }
-    w = &app->workers[app->nworkers++];
+    w = &app->run.workers[app->run.nworkers++];
     memset(w, 0, sizeof(*w));
     w->pidfd = -1;
     w->started = apr_time_now();
     w->phase = FCGI_PM_WORKER_STARTING;
-    w->roll = app->roll;
+    w->roll = app->run.roll;
     return w;
 }
 
 static void worker_free(fcgi_pm_app *app, int i)
 {
-    fcgi_pm_worker *w = &app->workers[i];
+    fcgi_pm_worker *w = &app->run.workers[i];
 
     while (w->nmembers > 0) {
         member_drop(w, w->nmembers - 1);
@@ -344,7 +344,7 @@ static void worker_free(fcgi_pm_app *app, int i)
     if (w->pidfd >= 0) {
         close(w->pidfd);
     }
-    app->workers[i] = app->workers[--app->nworkers];
+    app->run.workers[i] = app->run.workers[--app->run.nworkers];
 }
 
 static void spawn_one(fcgi_pm_app *app)
@@ -363,7 +363,7 @@ static void spawn_one(fcgi_pm_app *app)
     }
     out = fcgi_pm_wout_open(app, &child_err);
     if (child_err < 0) {
-        app->nworkers--;
+        app->run.nworkers--;
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, S,
                      "app %s: no stderr for a worker; not started", app->name);
         return;
@@ -382,7 +382,7 @@ static void spawn_one(fcgi_pm_app *app)
     pid = fcgi_pm_spawn_worker(&spec, &pidfd);
     fcgi_pm_wout_started(out, child_err, pid);
     if (pid < 0) {
-        app->nworkers--;
+        app->run.nworkers--;
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, S,
                      "app %s: cannot fork a worker", app->name);
         return;
@@ -394,7 +394,7 @@ static void spawn_one(fcgi_pm_app *app)
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
                  "app %s: worker %ld started (roll %u)", app->name, (long)pid,
-                 app->roll);
+                 app->run.roll);
 }
 
 /* Ask W to finish and go; the tick sends the signal at a safe moment. */
@@ -409,24 +409,30 @@ static void retire(fcgi_pm_app *app, fcgi_pm_worker *w)
     w->look_ms = RETIRE_LOOK_MS;
 }
 
+void fcgi_pm_pool_take_over(fcgi_pm_app *new, fcgi_pm_app *old)
+{
+    new->run = old->run;
+    memset(&old->run, 0, sizeof(old->run));
+}
+
 void fcgi_pm_pool_roll(fcgi_pm_app *app, const char *why)
 {
     int i;
 
-    app->roll++;
-    app->backoff_step = 0;
-    app->backoff_until = 0;
-    app->failed_starts = 0;
+    app->run.roll++;
+    app->run.backoff_step = 0;
+    app->run.backoff_until = 0;
+    app->run.failed_starts = 0;
     /* A roll still starting is superseded: its unready workers go. */
-    for (i = 0; i < app->nworkers; i++) {
-        fcgi_pm_worker *w = &app->workers[i];
+    for (i = 0; i < app->run.nworkers; i++) {
+        fcgi_pm_worker *w = &app->run.workers[i];
         if (w->phase == FCGI_PM_WORKER_STARTING) {
             retire(app, w);
         }
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
                  "app %s: rolling restart to roll %u (%s)", app->name,
-                 app->roll, why);
+                 app->run.roll, why);
 }
 
 static void start_failed(fcgi_pm_app *app, pid_t pid, const char *how,
@@ -434,28 +440,28 @@ static void start_failed(fcgi_pm_app *app, pid_t pid, const char *how,
 {
     apr_time_t now = apr_time_now();
 
-    app->failed_starts++;
-    if (now < app->backoff_until) {
+    app->run.failed_starts++;
+    if (now < app->run.backoff_until) {
         return;                   /* same backoff step: logged already */
     }
-    app->backoff_step++;
-    app->backoff_seconds = app->backoff_step > 7 ? MAX_BACKOFF_S
-                           : (1u << (app->backoff_step - 1));
-    if (app->backoff_seconds > MAX_BACKOFF_S) {
-        app->backoff_seconds = MAX_BACKOFF_S;
+    app->run.backoff_step++;
+    app->run.backoff_seconds = app->run.backoff_step > 7 ? MAX_BACKOFF_S
+                           : (1u << (app->run.backoff_step - 1));
+    if (app->run.backoff_seconds > MAX_BACKOFF_S) {
+        app->run.backoff_seconds = MAX_BACKOFF_S;
     }
-    app->backoff_until = now + apr_time_from_sec(app->backoff_seconds);
+    app->run.backoff_until = now + apr_time_from_sec(app->run.backoff_seconds);
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, S,
                  "app %s: backing off for %u s: worker %ld %s after %.2f s, "
                  "before it was ready (%u start-up failures in a row)",
-                 app->name, app->backoff_seconds, (long)pid, how, lived,
-                 app->failed_starts);
+                 app->name, app->run.backoff_seconds, (long)pid, how, lived,
+                 app->run.failed_starts);
 }
 
 /* Has a worker of APP proven lately that the app serves? */
 static int served_lately(const fcgi_pm_app *app, apr_time_t now)
 {
-    return app->last_proven && now - app->last_proven < apr_time_from_sec(60);
+    return app->run.last_proven && now - app->run.last_proven < apr_time_from_sec(60);
 }
 
 /* An exit that says nothing of start-up: status 0 while the app serves (php-cgi leaving after PHP_FCGI_MAX_REQUESTS before
@@ -468,11 +474,11 @@ static int clean_recycle(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
         || !served_lately(app, now)) {
         return 0;
     }
-    if (now - app->quick_exits_since > apr_time_from_sec(1)) {
-        app->quick_exits_since = now;
-        app->quick_exits = 0;
+    if (now - app->run.quick_exits_since > apr_time_from_sec(1)) {
+        app->run.quick_exits_since = now;
+        app->run.quick_exits = 0;
     }
-    return ++app->quick_exits <= QUICK_EXITS_MAX;
+    return ++app->run.quick_exits <= QUICK_EXITS_MAX;
 }
 
 /* W's root ended (STATUS known unless KNOWN is 0): log, count, classify. */
@@ -484,7 +490,7 @@ static void root_ended(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
     apr_time_t now = apr_time_now();
     double lived = seconds_since(w->started);
     int retiring = w->phase == FCGI_PM_WORKER_RETIRING;
-    int current = !retiring && !w->adopted && w->roll == app->roll
+    int current = !retiring && !w->adopted && w->roll == app->run.roll
                   && app->config_state == FCGI_PM_APP_CONFIGURED && !stopping;
 
     w->root_exited = 1;
@@ -495,11 +501,11 @@ static void root_ended(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
     apr_pool_create(&p, app->pool);
     how = known ? fcgi_pm_spawn_describe_exit(p, status) : "exited";
     if (known) {
-        app->last_exit_status = status;
-        app->last_exit_time = now;
+        app->run.last_exit_status = status;
+        app->run.last_exit_time = now;
         if (!retiring && (WIFSIGNALED(status)
                           || (WIFEXITED(status) && WEXITSTATUS(status)))) {
-            app->crashes++;
+            app->run.crashes++;
         }
     }
     if (retiring || !current) {
@@ -508,7 +514,7 @@ static void root_ended(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
                      app->name, (long)w->pid, how, lived, w->roll);
     }
     else if (w->proven || (known && clean_recycle(app, w, status, now))) {
-        app->restarts++;
+        app->run.restarts++;
         ap_log_error(APLOG_MARK,
                      known && (WIFSIGNALED(status) || WEXITSTATUS(status))
                      ? APLOG_NOTICE : APLOG_INFO, 0, S,
@@ -539,8 +545,8 @@ int fcgi_pm_pool_reaped(fcgi_pm_app *apps, pid_t pid, int status, int stopping)
     int i, m;
 
     for (app = apps; app; app = app->next) {
-        for (i = 0; i < app->nworkers; i++) {
-            fcgi_pm_worker *w = &app->workers[i];
+        for (i = 0; i < app->run.nworkers; i++) {
+            fcgi_pm_worker *w = &app->run.workers[i];
             if (w->pid == pid && !w->adopted && !w->root_exited) {
                 root_ended(app, w, status, 1, stopping);
                 return 1;
@@ -560,8 +566,8 @@ fcgi_pm_app *fcgi_pm_pool_owner(fcgi_pm_app *apps, pid_t pid, pid_t *root)
     int i;
 
     for (app = apps; app; app = app->next) {
-        for (i = 0; i < app->nworkers; i++) {
-            fcgi_pm_worker *w = &app->workers[i];
+        for (i = 0; i < app->run.nworkers; i++) {
+            fcgi_pm_worker *w = &app->run.workers[i];
             if (w->pid == pid || member_index(w, pid) >= 0) {
                 *root = w->pid;
                 return app;
@@ -587,7 +593,7 @@ void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,
         if (w->pidfd >= 0) {
             close(w->pidfd);
         }
-        app->nworkers--;
+        app->run.nworkers--;
         return;
     }
     w->start_ticks = info.start_ticks;
@@ -595,7 +601,7 @@ void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,
     w->proven = 1;
     w->phase = FCGI_PM_WORKER_READY;
     w->ready_at = w->started;
-    w->roll = app->roll - 1;      /* an older roll: replaced, then retired */
+    w->roll = app->run.roll - 1;      /* an older roll: replaced, then retired */
     for (i = 0; i < n; i++) {
         member_add(w, members[i], 0);
     }
@@ -636,10 +642,10 @@ static void note_ready(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now,
         w->phase = FCGI_PM_WORKER_READY;
     }
     w->ready_at = now;
-    app->last_proven = now;
-    app->failed_starts = 0;
-    app->backoff_step = 0;
-    app->backoff_until = 0;
+    app->run.last_proven = now;
+    app->run.failed_starts = 0;
+    app->run.backoff_step = 0;
+    app->run.backoff_until = 0;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
                  "app %s: worker %ld ready after %.2f s (%s)", app->name,
                  (long)w->pid, seconds_since(w->started), how);
@@ -656,7 +662,7 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
     look_tree(app, w, &t);
     w->busy = t.busy;
     if (w->busy || t.waiting) {
-        app->last_proven = now;
+        app->run.last_proven = now;
     }
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, S,
                  "app %s: worker %ld: %d processes, busy %d, waiting %d, "
@@ -670,7 +676,7 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
         }
         else if (t.holds_listen
                  && now - w->started >= apr_time_from_sec(BLIND_READY_S)) {
-            if (!app->blind_said++) {
+            if (!app->run.blind_said++) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
                              "app %s: worker %ld shows no wait on the socket "
                              "after %d s (poll() on another descriptor?): "
@@ -730,9 +736,9 @@ static void count_current(const fcgi_pm_app *app, int *alive, int *ready)
     int i;
 
     *alive = *ready = 0;
-    for (i = 0; i < app->nworkers; i++) {
-        const fcgi_pm_worker *w = &app->workers[i];
-        if (!w->root_exited && !w->adopted && w->roll == app->roll
+    for (i = 0; i < app->run.nworkers; i++) {
+        const fcgi_pm_worker *w = &app->run.workers[i];
+        if (!w->root_exited && !w->adopted && w->roll == app->run.roll
             && w->phase != FCGI_PM_WORKER_RETIRING) {
             (*alive)++;
             *ready += w->phase == FCGI_PM_WORKER_READY;
@@ -747,43 +753,43 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
 #define SOONER(ms) do { int ms_ = (ms); \
         if (wait_ms < 0 || ms_ < wait_ms) wait_ms = ms_; } while (0)
 
-    for (i = 0; i < app->nworkers; i++) {
-        check_adopted(app, &app->workers[i], stopping);
-        if (app->workers[i].adopted && !app->workers[i].root_exited) {
+    for (i = 0; i < app->run.nworkers; i++) {
+        check_adopted(app, &app->run.workers[i], stopping);
+        if (app->run.workers[i].adopted && !app->run.workers[i].root_exited) {
             SOONER(ADOPTED_LOOK_MS);
         }
     }
     if (app->config_state != FCGI_PM_APP_CONFIGURED || stopping
         || app->listen_fd < 0) {
-        for (i = 0; i < app->nworkers; i++) {
-            retire(app, &app->workers[i]);
+        for (i = 0; i < app->run.nworkers; i++) {
+            retire(app, &app->run.workers[i]);
         }
     }
     else {
         count_current(app, &alive, &ready);
         if (ready >= app->processes) {
             /* The current roll serves: everything older goes. */
-            for (i = 0; i < app->nworkers; i++) {
-                fcgi_pm_worker *w = &app->workers[i];
-                if (w->adopted || w->roll != app->roll) {
+            for (i = 0; i < app->run.nworkers; i++) {
+                fcgi_pm_worker *w = &app->run.workers[i];
+                if (w->adopted || w->roll != app->run.roll) {
                     retire(app, w);
                 }
             }
         }
         if (alive < app->processes) {
-            if (now >= app->backoff_until) {
+            if (now >= app->run.backoff_until) {
                 for (; alive < app->processes; alive++) {
                     spawn_one(app);
                 }
                 SOONER(STARTING_LOOK_MS);
             }
             else {
-                SOONER((int)apr_time_as_msec(app->backoff_until - now) + 1);
+                SOONER((int)apr_time_as_msec(app->run.backoff_until - now) + 1);
             }
         }
     }
-    for (i = 0; i < app->nworkers; i++) {
-        fcgi_pm_worker *w = &app->workers[i];
+    for (i = 0; i < app->run.nworkers; i++) {
+        fcgi_pm_worker *w = &app->run.workers[i];
         if (w->phase == FCGI_PM_WORKER_RETIRING) {
             SOONER(tick_retiring(app, w, now));
         }
@@ -792,8 +798,8 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
         }
     }
     /* Trees that are gone entirely leave the pool. */
-    for (i = app->nworkers - 1; i >= 0; i--) {
-        fcgi_pm_worker *w = &app->workers[i];
+    for (i = app->run.nworkers - 1; i >= 0; i--) {
+        fcgi_pm_worker *w = &app->run.workers[i];
         if (w->root_exited) {
             refresh_tree(w);
             if (!tree_alive(w)) {
@@ -816,8 +822,8 @@ int fcgi_pm_pool_alive(const fcgi_pm_app *app)
 {
     int i, n = 0;
 
-    for (i = 0; i < app->nworkers; i++) {
-        n += tree_alive(&app->workers[i]);
+    for (i = 0; i < app->run.nworkers; i++) {
+        n += tree_alive(&app->run.workers[i]);
     }
     return n;
 }
@@ -827,7 +833,7 @@ int fcgi_pm_pool_up(const fcgi_pm_app *app)
     int alive, ready;
 
     count_current(app, &alive, &ready);
-    return ready >= app->processes || app->backoff_step > 0;
+    return ready >= app->processes || app->run.backoff_step > 0;
 }
 
 /* ------------------------------------------------------------ publish */
@@ -859,8 +865,8 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
     apr_uint32_t ready = 0, alive = 0, state;
     int i, j = 0;
 
-    for (i = 0; i < app->nworkers; i++) {
-        const fcgi_pm_worker *w = &app->workers[i];
+    for (i = 0; i < app->run.nworkers; i++) {
+        const fcgi_pm_worker *w = &app->run.workers[i];
         if (!tree_alive(w)) {
             continue;
         }
@@ -892,24 +898,24 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
     else if (ready > 0) {
         state = FCGI_PM_APP_RUNNING;
     }
-    else if (app->backoff_step > 0) {
+    else if (app->run.backoff_step > 0) {
         state = FCGI_PM_APP_BACKOFF;
     }
     else {
         state = FCGI_PM_APP_STARTING;
     }
-    a->generation = app->roll;
+    a->generation = app->run.roll;
     a->processes = app->processes;
     a->ready = ready;
     a->alive = alive;
-    a->restarts = app->restarts;
-    a->crashes = app->crashes;
-    a->failed_starts = app->failed_starts;
-    a->backoff_step = app->backoff_step;
-    a->backoff_seconds = app->backoff_seconds;
-    a->backoff_until = app->backoff_until;
-    a->last_exit_time = app->last_exit_time;
-    a->last_exit_status = app->last_exit_status;
+    a->restarts = app->run.restarts;
+    a->crashes = app->run.crashes;
+    a->failed_starts = app->run.failed_starts;
+    a->backoff_step = app->run.backoff_step;
+    a->backoff_seconds = app->run.backoff_seconds;
+    a->backoff_until = app->run.backoff_until;
+    a->last_exit_time = app->run.last_exit_time;
+    a->last_exit_status = app->run.last_exit_status;
     a->state = state;
     if (state == FCGI_PM_APP_BACKOFF && alive == 0) {
         refuse_queued(app);
@@ -918,10 +924,10 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
 
 void fcgi_pm_pool_free(fcgi_pm_app *app)
 {
-    while (app->nworkers > 0) {
-        worker_free(app, app->nworkers - 1);
+    while (app->run.nworkers > 0) {
+        worker_free(app, app->run.nworkers - 1);
     }
-    free(app->workers);
+    free(app->run.workers);
     if (app->listen_fd >= 0) {
         close(app->listen_fd);
     }

@@ -68,7 +68,7 @@ static fcgi_pm_wlog_limit *wout_limit(const mgr_wout *o, const char **name)
     for (app = *APPS; app && strcmp(app->name, o->app); app = app->next) {
     }
     *name = o->app;
-    return app ? &app->wlog_limit : &W.orphans;
+    return app ? &app->run.wlog_limit : &W.orphans;
 }
 
 static void wout_free(mgr_wout *o, apr_time_t now)
@@ -240,7 +240,7 @@ int fcgi_pm_wout_tick(apr_time_t now)
                                         now);
 
     for (app = *APPS; app; app = app->next) {
-        ms = fcgi_pm_wlog_tick(&app->wlog_limit, S, app->name, now);
+        ms = fcgi_pm_wlog_tick(&app->run.wlog_limit, S, app->name, now);
         if (ms >= 0 && (wait_ms < 0 || ms < wait_ms)) {
             wait_ms = ms;
         }
@@ -260,7 +260,7 @@ void fcgi_pm_wout_close_all(void)
         }
     }
     for (app = *APPS; app; app = app->next) {
-        fcgi_pm_wlog_flush(&app->wlog_limit, S, app->name);
+        fcgi_pm_wlog_flush(&app->run.wlog_limit, S, app->name);
     }
     fcgi_pm_wlog_flush(&W.orphans, S, "(removed)");
 }
