@@ -51,6 +51,14 @@ int fcgi_pm_sock_identity(const char *path, dev_t *dev, ino_t *ino);
  * identity (a new httpd may already have bound a new socket there). */
 void fcgi_pm_sock_unlink_if_ours(const char *path, dev_t dev, ino_t ino);
 
+/* The socket file of an app address ("unix:/path", or a bare path), or
+ * NULL for a TCP address. */
+const char *fcgi_pm_sock_addr_path(const char *addr);
+
+/* The port of a "tcp:host:port" address ("tcp:[v6]:port" too), 0 for
+ * any other. */
+int fcgi_pm_sock_addr_port(const char *addr);
+
 /* Close every descriptor >= 3 except those in KEEP (N of them). */
 void fcgi_pm_sock_close_fds_except(const int *keep, int n);
 

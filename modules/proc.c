@@ -271,16 +271,21 @@ typedef struct {
     int sock_overflow;
 } fd_facts;
 
-static int is_listen_fd(const fd_facts *f, long fd)
+static int fd_listed(const int *fds, int n, long fd)
 {
     int i;
 
-    for (i = 0; i < f->nlisten; i++) {
-        if (f->listen_fds[i] == fd) {
+    for (i = 0; i < n; i++) {
+        if (fds[i] == fd) {
             return 1;
         }
     }
     return 0;
+}
+
+static int is_listen_fd(const fd_facts *f, long fd)
+{
+    return fd_listed(f->listen_fds, f->nlisten, fd);
 }
 
 /* 1 when the epoll set behind /proc/PID/fdinfo/EPFD watches the listen
@@ -356,14 +361,7 @@ static int read_fds(pid_t pid, unsigned long listen_ino, fd_facts *f)
 
 static int is_epoll_on_listen(const fd_facts *f, long fd)
 {
-    int i;
-
-    for (i = 0; i < f->nepoll; i++) {
-        if (f->epoll_fds[i] == fd) {
-            return 1;
-        }
-    }
-    return 0;
+    return fd_listed(f->epoll_fds, f->nepoll, fd);
 }
 
 /* What one thread is doing (from /proc/PID/task/TID/syscall). */

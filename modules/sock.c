@@ -481,6 +481,18 @@ void fcgi_pm_sock_unlink_if_ours(const char *path, dev_t dev, ino_t ino)
     }
 }
 
+const char *fcgi_pm_sock_addr_path(const char *addr)
+{
+    return addr[0] == '/' ? addr : !strncmp(addr, "unix:", 5) ? addr + 5 : NULL;
+}
+
+int fcgi_pm_sock_addr_port(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+
+    return (!strncmp(addr, "tcp:", 4) && colon > addr + 4) ? atoi(colon + 1) : 0;
+}
+
 void fcgi_pm_sock_close_fds_except(const int *keep, int n)
 {
     DIR *d = opendir("/proc/self/fd");

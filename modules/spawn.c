@@ -274,7 +274,7 @@ int fcgi_pm_spawn_signal_number(const char *name)
 {
     static const struct { const char *name; int sig; } known[] = {
         { "USR1", SIGUSR1 }, { "TERM", SIGTERM }, { "QUIT", SIGQUIT },
-        { "INT", SIGINT }, { "HUP", SIGHUP }, { "USR2", SIGUSR2 }
+        { "INT", SIGINT }, { "HUP", SIGHUP }
     };
     size_t i;
 

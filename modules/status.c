@@ -13,6 +13,7 @@
 #include "fcgi_pm_status.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_parent.h"
+#include "fcgi_pm_sock.h"
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_table.h"
 
@@ -211,14 +212,12 @@ static int copy_app(apr_pool_t *p, const fcgi_pm_app_slot *a, status_app *out)
 static void serving_now(status_app *a, int *probes)
 {
     fcgi_pm_proc_conns c;
-    const char *path = !strncmp(a->addr, "unix:", 5) ? a->addr + 5 : NULL;
-    const char *colon = strrchr(a->addr, ':');
     int j;
 
     memset(&c, 0, sizeof(c));
-    c.unix_path = path;
-    c.tcp_port = (!path && colon) ? atoi(colon + 1) : 0;
-    if (!a->nworkers || (!path && !c.tcp_port)
+    c.unix_path = fcgi_pm_sock_addr_path(a->addr);
+    c.tcp_port = fcgi_pm_sock_addr_port(a->addr);
+    if (!a->nworkers || (!c.unix_path && !c.tcp_port)
         || fcgi_pm_proc_conns_read(&c) != 0) {
         fcgi_pm_proc_conns_free(&c);
         return;
@@ -412,8 +411,7 @@ static void inet_diag_each(const struct nlmsghdr *h, status_snapshot *s)
  * address is "unix:/path" (or the bare path) or "tcp:host:port". */
 static void app_socket_identity(status_app *a)
 {
-    const char *path = a->addr[0] == '/' ? a->addr
-                       : !strncmp(a->addr, "unix:", 5) ? a->addr + 5 : NULL;
+    const char *path = fcgi_pm_sock_addr_path(a->addr);
 
     if (path) {
         struct stat st;
@@ -441,7 +439,7 @@ static void app_socket_identity(status_app *a)
         }
         memcpy(host, h, hl);
         host[hl] = '\0';
-        a->tcp_port = (unsigned short)atoi(colon + 1);
+        a->tcp_port = (unsigned short)fcgi_pm_sock_addr_port(a->addr);
         if (inet_pton(AF_INET, host, a->tcp_addr) == 1) {
             a->tcp_family = AF_INET;
         }
