@@ -20,35 +20,8 @@
 
 #include "fcgi_pm.h"
 #include "fcgi_pm_table.h"
+#include "fcgi_pm_tree.h"
 #include "fcgi_pm_wlog.h"
-
-/* A process of a worker's tree other than its root. */
-typedef struct {
-    pid_t pid;
-    int pidfd;
-    unsigned long long start_ticks;
-} fcgi_pm_member;
-
-typedef struct {
-    pid_t pid;                    /* the tree's root, > 1 */
-    int pidfd;                    /* -1: the kernel has none */
-    unsigned long long start_ticks;
-    int adopted;                  /* a dead manager's worker, not our child */
-    int root_exited;
-    apr_uint32_t phase;           /* fcgi_pm_worker_state */
-    apr_uint32_t roll;            /* the app's roll it was started for */
-    int proven;                   /* has waited on or served the socket */
-    int busy;                     /* at the last look */
-    int signalled;                /* the stop signal was sent (to the root,
-                                   * or, once it is gone, to the others) */
-    apr_time_t started;
-    apr_time_t ready_at;
-    apr_time_t kill_at;           /* retiring: SIGKILL deadline */
-    apr_time_t next_look;
-    int look_ms;                  /* retiring and busy: backs off */
-    fcgi_pm_member *members;
-    int nmembers, members_cap;
-} fcgi_pm_worker;
 
 typedef enum {
     FCGI_PM_APP_CONFIGURED,       /* in the last generation received */

@@ -7,6 +7,8 @@
  * here, each line with its own file and line number for the errors.
  */
 #include "fcgi_pm_config.h"
+#include "fcgi_pm_identity.h"
+#include "fcgi_pm_spawn.h"
 #include "fcgi_pm_proto.h"
 #include "fcgi_pm_sock.h"
 
@@ -22,7 +24,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <pwd.h>
-#include <grp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -242,62 +243,6 @@ static const char *set_passenv(apr_pool_t *p, fcgi_pm_app_conf *app,
     return NULL;
 }
 
-/* "#N" (as httpd's User/Group take it): N as a uid/gid, else -1. */
-static long numeric_id(const char *word)
-{
-    char *end = NULL;
-    apr_int64_t v;
-
-    if (word[0] != '#' || !apr_isdigit(word[1])) {
-        return -1;
-    }
-    errno = 0;
-    v = apr_strtoi64(word + 1, &end, 10);
-    if (errno || !end || *end || v < 0 || v >= (apr_int64_t)(uid_t)-1
-        || v > 0x7fffffffL) {
-        return -1;
-    }
-    return (long)v;
-}
-
-/* uid of a User argument (name or #uid); PW is its passwd entry or NULL
- * (a #uid need not have one). */
-static int resolve_user(const char *word, uid_t *uid, struct passwd **pw)
-{
-    long n = numeric_id(word);
-
-    if (n >= 0) {
-        *uid = (uid_t)n;
-        *pw = getpwuid(*uid);
-        return 0;
-    }
-    if (word[0] == '#') {
-        return -1;
-    }
-    *pw = getpwnam(word);
-    if (!*pw) {
-        return -1;
-    }
-    *uid = (*pw)->pw_uid;
-    return 0;
-}
-
-static int resolve_group(const char *word, gid_t *gid)
-{
-    long n = numeric_id(word);
-    struct group *gr;
-
-    if (n >= 0) {
-        *gid = (gid_t)n;
-        return 0;
-    }
-    if (word[0] == '#' || !(gr = getgrnam(word))) {
-        return -1;
-    }
-    *gid = gr->gr_gid;
-    return 0;
-}
-
 static const char *set_user(apr_pool_t *p, fcgi_pm_app_conf *app, const char *args)
 {
     const char *word, *err = one_word(p, args, "User", &word);
@@ -307,7 +252,7 @@ static const char *set_user(apr_pool_t *p, fcgi_pm_app_conf *app, const char *ar
     if (err) {
         return err;
     }
-    if (resolve_user(word, &uid, &pw) != 0) {
+    if (fcgi_pm_identity_user(word, &uid, &pw) != 0) {
         return word[0] == '#'
                ? apr_psprintf(p, "User '%s' is not a valid #uid", word)
                : apr_psprintf(p, "User '%s' does not exist", word);
@@ -328,7 +273,7 @@ static const char *set_group(apr_pool_t *p, fcgi_pm_app_conf *app,
     if (err) {
         return err;
     }
-    if (resolve_group(word, &gid) != 0) {
+    if (fcgi_pm_identity_group(word, &gid) != 0) {
         return word[0] == '#'
                ? apr_psprintf(p, "Group '%s' is not a valid #gid", word)
                : apr_psprintf(p, "Group '%s' does not exist", word);
@@ -420,23 +365,16 @@ static const char *set_stop_signal(apr_pool_t *p, fcgi_pm_app_conf *app,
                                    const char *args)
 {
     const char *word, *err = one_word(p, args, "StopSignal", &word);
-    static const char *const allowed[] = { "USR1", "TERM", "QUIT", "INT", "HUP" };
-    size_t i;
 
     if (err) {
         return err;
     }
-    if (!strncasecmp(word, "SIG", 3)) {
-        word += 3;
+    if (!fcgi_pm_spawn_signal_number(word)) {
+        return apr_psprintf(p, "StopSignal must be one of USR1, TERM, QUIT, "
+                            "INT, HUP, not '%s'", word);
     }
-    for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-        if (!strcasecmp(word, allowed[i])) {
-            app->stop_signal = allowed[i];
-            return NULL;
-        }
-    }
-    return apr_psprintf(p, "StopSignal must be one of USR1, TERM, QUIT, INT, "
-                        "HUP, not '%s'", word);
+    app->stop_signal = word;
+    return NULL;
 }
 
 static const struct {
@@ -624,102 +562,6 @@ const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc)
     return sc->pid_file ? sc->pid_file : ap_runtime_dir_relative(p, "fcgi-pm.pid");
 }
 
-gid_t fcgi_pm_config_nogroup(void)
-{
-    struct group *gr = getgrnam("nogroup");
-
-    return gr && gr->gr_gid != 0 ? gr->gr_gid : (gid_t)65534;
-}
-
-void fcgi_pm_config_worker_ids(const fcgi_pm_app_conf *app, uid_t *uid, gid_t *gid)
-{
-    gid_t httpd_gid = ap_unixd_config.group_id;
-    struct passwd *pw = NULL;
-    uid_t u;
-
-    *uid = ap_unixd_config.user_id;
-    *gid = fcgi_pm_config_nogroup();
-    if (app->user && resolve_user(app->user, &u, &pw) == 0) {
-        *uid = u;
-        /* The user's primary group, unless that is httpd's Group: that
-         * one is given only when Group names it. */
-        if (pw && pw->pw_gid != httpd_gid && pw->pw_gid != 0) {
-            *gid = pw->pw_gid;
-        }
-    }
-    if (app->group) {
-        gid_t g;
-        if (resolve_group(app->group, &g) == 0) {
-            *gid = g;
-        }
-    }
-}
-
-int fcgi_pm_config_has_httpd_group(const fcgi_pm_app_conf *app)
-{
-    gid_t g;
-
-    return app->group && resolve_group(app->group, &g) == 0
-           && g == ap_unixd_config.group_id;
-}
-
-/* Supplementary groups of NAME with primary group GID (getgrouplist),
- * as an array of gid_t; GID itself is in it. */
-static apr_array_header_t *group_list(apr_pool_t *p, const char *name, gid_t gid)
-{
-    apr_array_header_t *a = apr_array_make(p, 8, sizeof(gid_t));
-    int n = 16, tries;
-
-    for (tries = 0; tries < 8; tries++) {
-        gid_t *buf = apr_palloc(p, n * sizeof(gid_t));
-        int got = n;
-        if (getgrouplist(name, gid, buf, &got) >= 0) {
-            int i;
-            for (i = 0; i < got; i++) {
-                APR_ARRAY_PUSH(a, gid_t) = buf[i];
-            }
-            return a;
-        }
-        n = got > n ? got : n * 2;
-    }
-    APR_ARRAY_PUSH(a, gid_t) = gid;
-    return a;
-}
-
-const char *fcgi_pm_config_worker_groups(apr_pool_t *p,
-                                         const fcgi_pm_app_conf *app,
-                                         uid_t uid, gid_t gid)
-{
-    int keep_httpd = fcgi_pm_config_has_httpd_group(app);
-    gid_t httpd_gid = ap_unixd_config.group_id;
-    struct passwd *pw = getpwuid(uid);
-    apr_array_header_t *all;
-    const char *out = NULL;
-    int i, j;
-
-    if (!pw) {
-        all = apr_array_make(p, 1, sizeof(gid_t));
-        APR_ARRAY_PUSH(all, gid_t) = gid;
-    }
-    else {
-        all = group_list(p, pw->pw_name, gid);
-    }
-    for (i = 0; i < all->nelts; i++) {
-        gid_t g = APR_ARRAY_IDX(all, i, gid_t);
-        if (g == 0 || (g == httpd_gid && !keep_httpd)) {
-            continue;
-        }
-        for (j = 0; j < i && APR_ARRAY_IDX(all, j, gid_t) != g; j++) {
-        }
-        if (j < i) {
-            continue;             /* listed twice */
-        }
-        out = out ? apr_psprintf(p, "%s,%ld", out, (long)g)
-                  : apr_psprintf(p, "%ld", (long)g);
-    }
-    return out ? out : "";
-}
-
 /* The APP message must fit in one protocol message (with what the
  * parent adds at start): else the manager could not be given the app. */
 static const char *check_record_size(apr_pool_t *pconf, fcgi_pm_app_conf *app)
@@ -751,20 +593,20 @@ static const char *check_app_identity(apr_pool_t *pconf, server_rec *s,
     struct passwd *pw = NULL;
     uid_t uid;
 
-    if (fcgi_pm_config_has_httpd_group(app)) {
+    if (fcgi_pm_identity_has_httpd_group(app)) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
                      "mod_fcgi_pm: %s: <FcgiPmApp %s>: Group %s is httpd's "
                      "Group: this app's workers can connect to every app's "
                      "socket", app->defined_in, app->name, app->group);
     }
-    else if (app->user && resolve_user(app->user, &uid, &pw) == 0 && pw
+    else if (app->user && fcgi_pm_identity_user(app->user, &uid, &pw) == 0 && pw
              && pw->pw_gid == ap_unixd_config.group_id) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
                      "mod_fcgi_pm: %s: <FcgiPmApp %s>: the group of User %s is "
                      "httpd's Group; the workers run without it (group %ld) "
                      "so that they cannot reach other apps' sockets; name it "
                      "with Group to keep it", app->defined_in, app->name,
-                     app->user, (long)fcgi_pm_config_nogroup());
+                     app->user, (long)fcgi_pm_identity_nogroup());
     }
     return NULL;
 }
@@ -848,7 +690,7 @@ static const char *check_httpd_identity(apr_pool_t *p)
     }
     pw = getpwuid(ap_unixd_config.user_id);
     if (pw) {
-        apr_array_header_t *groups = group_list(p, pw->pw_name, httpd_gid);
+        apr_array_header_t *groups = fcgi_pm_identity_groups_of(p, pw->pw_name, httpd_gid);
         for (i = 0; i < groups->nelts; i++) {
             if (APR_ARRAY_IDX(groups, i, gid_t) == 0) {
                 return apr_psprintf(p, "%s: httpd's User %s is a member of "

@@ -324,14 +324,6 @@ static void parse_groups(fcgi_pm_app *app, const char *v)
     app->ngroups = g->nelts;
 }
 
-/* The port of "tcp:host:port", for finding its connections in /proc. */
-static int addr_tcp_port(const char *addr)
-{
-    const char *colon = strrchr(addr, ':');
-
-    return (!strncmp(addr, "tcp:", 4) && colon) ? atoi(colon + 1) : 0;
-}
-
 /* An APP record, with its listen socket FD, into a new app. */
 static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
 {
@@ -382,7 +374,7 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
     }
     /* A socket's inode, as /proc/PID/fd shows it ("socket:[INODE]"). */
     app->listen_ino = (unsigned long)st.st_ino;
-    app->tcp_port = app->socket_path ? 0 : addr_tcp_port(app->addr);
+    app->tcp_port = fcgi_pm_sock_addr_port(app->addr);
     app->argv = string_vector(argv);
     app->envp = string_vector(env);
     return app;

@@ -24,6 +24,7 @@
 #include "fcgi_pm_pool.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_spawn.h"
+#include "fcgi_pm_tree.h"
 #include "fcgi_pm_wout.h"
 
 #include "http_log.h"
@@ -48,7 +49,6 @@ APLOG_USE_MODULE(fcgi_pm);
 #define ADOPTED_LOOK_MS   200   /* an adopted root: still there? */
 #define BLIND_READY_S     3     /* see the rules above */
 #define MAX_BACKOFF_S     60
-#define MAX_TREE          256   /* processes of one tree followed */
 #define QUICK_EXITS_MAX   20    /* clean exits per second before backoff */
 
 static server_rec *S;
@@ -63,224 +63,15 @@ static double seconds_since(apr_time_t t)
     return (double)(apr_time_now() - t) / APR_USEC_PER_SEC;
 }
 
-/* ------------------------------------------------------------ the tree */
-
-static void member_drop(fcgi_pm_worker *w, int i)
-{
-    if (w->members[i].pidfd >= 0) {
-        close(w->members[i].pidfd);
-    }
-    w->members[i] = w->members[--w->nmembers];
-}
-
-static int member_index(const fcgi_pm_worker *w, pid_t pid)
-{
-    int i;
-
-    for (i = 0; i < w->nmembers; i++) {
-        if (w->members[i].pid == pid) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-/* Keep PID as a process of W's tree: pinned by a pidfd, and checked
- * after that (a pid read from /proc may be reused before it is opened). */
-static void member_add(fcgi_pm_worker *w, pid_t pid, int check_group)
-{
-    fcgi_pm_proc_info info;
-    fcgi_pm_member m;
-
-    if (pid <= 1 || pid == w->pid || member_index(w, pid) >= 0
-        || w->nmembers >= MAX_TREE) {
-        return;
-    }
-    m.pid = pid;
-    m.pidfd = fcgi_pm_spawn_pidfd(pid);
-    if (fcgi_pm_proc_info_get(pid, &info) != 0 || info.state == 'Z'
-        || (check_group && info.pgid != w->pid)) {
-        if (m.pidfd >= 0) {
-            close(m.pidfd);
-        }
-        return;
-    }
-    m.start_ticks = info.start_ticks;
-    if (w->nmembers == w->members_cap) {
-        int cap = w->members_cap ? w->members_cap * 2 : 4;
-        fcgi_pm_member *bigger = realloc(w->members, cap * sizeof(*bigger));
-        if (!bigger) {
-            if (m.pidfd >= 0) {
-                close(m.pidfd);
-            }
-            return;
-        }
-        w->members = bigger;
-        w->members_cap = cap;
-    }
-    w->members[w->nmembers++] = m;
-}
-
-static int member_alive(const fcgi_pm_member *m)
-{
-    fcgi_pm_proc_info info;
-
-    if (m->pidfd >= 0 && fcgi_pm_spawn_pidfd_exited(m->pidfd) == 1) {
-        return 0;
-    }
-    return fcgi_pm_proc_info_get(m->pid, &info) == 0
-           && info.start_ticks == m->start_ticks
-           && info.state != 'Z' && info.state != 'X';
-}
-
-/* Bring W's list of processes up to date: descendants of the root (and
- * of the members known), and orphans of the tree that the kernel gave to
- * us, the subreaper (recognised by their process group). */
-static void refresh_tree(fcgi_pm_worker *w)
-{
-    pid_t found[MAX_TREE];
-    int n = 0, i;
-
-    for (i = w->nmembers - 1; i >= 0; i--) {
-        if (!member_alive(&w->members[i])) {
-            member_drop(w, i);
-        }
-    }
-    if (!w->root_exited) {
-        fcgi_pm_proc_children(w->pid, found, MAX_TREE, &n);
-    }
-    for (i = 0; i < w->nmembers && n < MAX_TREE; i++) {
-        fcgi_pm_proc_children(w->members[i].pid, found, MAX_TREE, &n);
-    }
-    for (i = 0; i < n; i++) {
-        member_add(w, found[i], 0);
-    }
-    if (w->root_exited && !w->adopted) {
-        n = 0;
-        fcgi_pm_proc_children(getpid(), found, MAX_TREE, &n);
-        for (i = 0; i < n; i++) {
-            member_add(w, found[i], 1);
-        }
-    }
-}
-
-static int tree_alive(const fcgi_pm_worker *w)
-{
-    return !w->root_exited || w->nmembers > 0;
-}
-
-/* Signal every process of W's tree. */
-static void signal_tree(fcgi_pm_worker *w, int sig)
-{
-    int i;
-
-    if (!w->root_exited) {
-        (void)fcgi_pm_spawn_signal(w->pid, w->pidfd, sig);
-    }
-    for (i = 0; i < w->nmembers; i++) {
-        (void)fcgi_pm_spawn_signal(w->members[i].pid, w->members[i].pidfd, sig);
-    }
-}
-
-/* Who gets the stop signal: the root while it lives (a process manager
- * passes it on its way), else every process left of the tree. */
-static void signal_stop(fcgi_pm_app *app, fcgi_pm_worker *w)
-{
-    int i;
-
-    if (!w->root_exited) {
-        (void)fcgi_pm_spawn_signal(w->pid, w->pidfd, app->stop_signal);
-        return;
-    }
-    for (i = 0; i < w->nmembers; i++) {
-        (void)fcgi_pm_spawn_signal(w->members[i].pid, w->members[i].pidfd,
-                                   app->stop_signal);
-    }
-}
-
-/* ------------------------------------------------------------ the look */
-
-typedef struct {
-    int busy, waiting, in_calls, running, user_single, nprocs, holds_listen;
-} tree_look;
-
-static void look_one(fcgi_pm_app *app, fcgi_pm_proc_conns *conns, pid_t pid,
-                     tree_look *t)
-{
-    fcgi_pm_proc_look l;
-
-    if (fcgi_pm_proc_look_at(pid, app->listen_ino, conns, &l) != 0) {
-        return;
-    }
-    t->nprocs++;
-    t->busy |= l.busy;
-    t->waiting |= l.waiting;
-    t->holds_listen |= l.holds_listen;
-    t->running |= l.running;
-    t->in_calls &= l.in_calls;
-    t->user_single = l.user_single;
-}
-
-static void look_tree(fcgi_pm_app *app, fcgi_pm_worker *w, tree_look *t)
-{
-    fcgi_pm_proc_conns conns;
-    int i;
-
-    memset(t, 0, sizeof(*t));
-    t->in_calls = 1;
-    memset(&conns, 0, sizeof(conns));
-    conns.unix_path = app->socket_path;
-    conns.tcp_port = app->tcp_port;
-    refresh_tree(w);
-    if (!w->root_exited) {
-        look_one(app, &conns, w->pid, t);
-    }
-    for (i = 0; i < w->nmembers; i++) {
-        look_one(app, &conns, w->members[i].pid, t);
-    }
-    if (t->nprocs != 1) {
-        t->user_single = 0;
-    }
-    fcgi_pm_proc_conns_free(&conns);
-}
-
-/* Wait (briefly) until every process of W's tree stands still. */
-static int tree_stopped(fcgi_pm_worker *w)
-{
-    struct timespec pause = { 0, 200 * 1000 };   /* 0.2 ms */
-    int tries, i, all;
-
-    for (tries = 0; tries < 250; tries++) {
-        fcgi_pm_proc_info info;
-        all = 1;
-        if (!w->root_exited && fcgi_pm_proc_info_get(w->pid, &info) == 0
-            && info.state != 'T' && info.state != 't' && info.state != 'Z') {
-            all = 0;
-        }
-        for (i = 0; all && i < w->nmembers; i++) {
-            if (fcgi_pm_proc_info_get(w->members[i].pid, &info) == 0
-                && info.state != 'T' && info.state != 't'
-                && info.state != 'Z') {
-                all = 0;
-            }
-        }
-        if (all) {
-            return 1;
-        }
-        nanosleep(&pause, NULL);
-    }
-    return 0;
-}
-
 /* One attempt to send the stop signal to W at a safe moment.  1: sent. */
 static int try_stop_signal(fcgi_pm_app *app, fcgi_pm_worker *w)
 {
-    tree_look before, after;
+    fcgi_pm_tree_look_result before, after;
     int idle, own_code, sent = 0;
 
-    look_tree(app, w, &before);
+    fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &before);
     if (before.nprocs == 0) {
-        return tree_alive(w) ? 0 : 1;
+        return fcgi_pm_tree_alive(w) ? 0 : 1;
     }
     w->busy = before.busy;
     idle = !before.busy && before.in_calls;
@@ -289,9 +80,9 @@ static int try_stop_signal(fcgi_pm_app *app, fcgi_pm_worker *w)
     if (!idle && !own_code) {
         return 0;                 /* do not even stop it: back off */
     }
-    signal_tree(w, SIGSTOP);
-    if (tree_stopped(w)) {
-        look_tree(app, w, &after);
+    fcgi_pm_tree_signal(w, SIGSTOP);
+    if (fcgi_pm_tree_stopped(w)) {
+        fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &after);
         if (idle) {
             /* Stopped, nothing can be accepted: what it holds now is
              * what it will hold when it gets the signal. */
@@ -302,10 +93,10 @@ static int try_stop_signal(fcgi_pm_app *app, fcgi_pm_worker *w)
             sent = after.user_single;
         }
         if (sent) {
-            signal_stop(app, w);
+            fcgi_pm_tree_signal_stop(w, app->stop_signal);
         }
     }
-    signal_tree(w, SIGCONT);
+    fcgi_pm_tree_signal(w, SIGCONT);
     return sent;
 }
 
@@ -338,7 +129,7 @@ static void worker_free(fcgi_pm_app *app, int i)
     fcgi_pm_worker *w = &app->run.workers[i];
 
     while (w->nmembers > 0) {
-        member_drop(w, w->nmembers - 1);
+        fcgi_pm_tree_member_drop(w, w->nmembers - 1);
     }
     free(w->members);
     if (w->pidfd >= 0) {
@@ -532,7 +323,7 @@ static void root_ended(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
     apr_pool_destroy(p);
     /* What is left of its tree (fcgiwrap -c's children when their parent
      * died) serves old code: it goes too. */
-    refresh_tree(w);
+    fcgi_pm_tree_refresh(w);
     if (w->nmembers > 0) {
         retire(app, w);
         w->signalled = 0;
@@ -551,8 +342,8 @@ int fcgi_pm_pool_reaped(fcgi_pm_app *apps, pid_t pid, int status, int stopping)
                 root_ended(app, w, status, 1, stopping);
                 return 1;
             }
-            if ((m = member_index(w, pid)) >= 0) {
-                member_drop(w, m);
+            if ((m = fcgi_pm_tree_member_index(w, pid)) >= 0) {
+                fcgi_pm_tree_member_drop(w, m);
                 return 1;
             }
         }
@@ -568,7 +359,7 @@ fcgi_pm_app *fcgi_pm_pool_owner(fcgi_pm_app *apps, pid_t pid, pid_t *root)
     for (app = apps; app; app = app->next) {
         for (i = 0; i < app->run.nworkers; i++) {
             fcgi_pm_worker *w = &app->run.workers[i];
-            if (w->pid == pid || member_index(w, pid) >= 0) {
+            if (w->pid == pid || fcgi_pm_tree_member_index(w, pid) >= 0) {
                 *root = w->pid;
                 return app;
             }
@@ -603,10 +394,10 @@ void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,
     w->ready_at = w->started;
     w->roll = app->run.roll - 1;      /* an older roll: replaced, then retired */
     for (i = 0; i < n; i++) {
-        member_add(w, members[i], 0);
+        fcgi_pm_tree_member_add(w, members[i], 0);
     }
     /* A manager killed between SIGSTOP and SIGCONT leaves it stopped. */
-    signal_tree(w, SIGCONT);
+    fcgi_pm_tree_signal(w, SIGCONT);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
                  "app %s: worker %ld (and %d more processes of its tree) "
                  "taken over from the previous manager", app->name,
@@ -654,12 +445,12 @@ static void note_ready(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now,
 /* Look at a worker that is not retiring: ready yet?  busy? */
 static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
 {
-    tree_look t;
+    fcgi_pm_tree_look_result t;
 
     if (now < w->next_look) {
         return (int)apr_time_as_msec(w->next_look - now) + 1;
     }
-    look_tree(app, w, &t);
+    fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &t);
     w->busy = t.busy;
     if (w->busy || t.waiting) {
         app->run.last_proven = now;
@@ -694,24 +485,24 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
 static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
 {
     if (now >= w->kill_at) {
-        refresh_tree(w);
+        fcgi_pm_tree_refresh(w);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, S,
                      "app %s: worker %ld still running %d s after it was "
                      "retired (ShutdownTimeout); killing it and %d more "
                      "processes of its tree", app->name, (long)w->pid,
                      app->shutdown_timeout, w->nmembers);
-        signal_tree(w, SIGKILL);
+        fcgi_pm_tree_signal(w, SIGKILL);
         w->kill_at = now + apr_time_from_sec(1);   /* again, for late forks */
         return 1000;
     }
     if (w->signalled) {
+        int until_kill = (int)apr_time_as_msec(w->kill_at - now) + 1;
         /* Waiting for the tree to go; orphans appear as our children. */
         if (now >= w->next_look) {
-            refresh_tree(w);
+            fcgi_pm_tree_refresh(w);
             w->next_look = now + apr_time_from_msec(200);
         }
-        return (int)apr_time_as_msec(w->kill_at - now) + 1 < 200
-               ? (int)apr_time_as_msec(w->kill_at - now) + 1 : 200;
+        return until_kill < 200 ? until_kill : 200;
     }
     if (now < w->next_look) {
         return (int)apr_time_as_msec(w->next_look - now) + 1;
@@ -797,17 +588,12 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
             SOONER(look_live(app, w, now));
         }
     }
-    /* Trees that are gone entirely leave the pool. */
+    /* Trees that are gone entirely leave the pool.  What is left of a
+     * tree whose root ended is retiring: tick_retiring keeps its list of
+     * processes up to date. */
     for (i = app->run.nworkers - 1; i >= 0; i--) {
-        fcgi_pm_worker *w = &app->run.workers[i];
-        if (w->root_exited) {
-            refresh_tree(w);
-            if (!tree_alive(w)) {
-                worker_free(app, i);
-            }
-            else {
-                SOONER(200);
-            }
+        if (!fcgi_pm_tree_alive(&app->run.workers[i])) {
+            worker_free(app, i);
         }
     }
     if (app->restart_file) {
@@ -823,7 +609,7 @@ int fcgi_pm_pool_alive(const fcgi_pm_app *app)
     int i, n = 0;
 
     for (i = 0; i < app->run.nworkers; i++) {
-        n += tree_alive(&app->run.workers[i]);
+        n += fcgi_pm_tree_alive(&app->run.workers[i]);
     }
     return n;
 }
@@ -867,7 +653,7 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
 
     for (i = 0; i < app->run.nworkers; i++) {
         const fcgi_pm_worker *w = &app->run.workers[i];
-        if (!tree_alive(w)) {
+        if (!fcgi_pm_tree_alive(w)) {
             continue;
         }
         alive++;

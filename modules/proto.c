@@ -2,6 +2,7 @@
  * Parent -> manager messages (see fcgi_pm_proto.h).
  */
 #include "fcgi_pm_proto.h"
+#include "fcgi_pm_identity.h"
 #include "fcgi_pm_config.h"
 
 #include "apr_strings.h"
@@ -212,7 +213,7 @@ fcgi_pm_rec *fcgi_pm_proto_app_record(apr_pool_t *p, const fcgi_pm_app_conf *app
     gid_t gid;
     int i;
 
-    fcgi_pm_config_worker_ids(app, &uid, &gid);
+    fcgi_pm_identity_worker_ids(app, &uid, &gid);
     fcgi_pm_proto_put(rec, "name", app->name);
     fcgi_pm_proto_put(rec, "addr", app->addr);
     if (app->socket_path) {
@@ -241,7 +242,7 @@ fcgi_pm_rec *fcgi_pm_proto_app_record(apr_pool_t *p, const fcgi_pm_app_conf *app
     /* The worker's whole group list, decided here (the group database is
      * read by the parent, never by the child between fork and exec). */
     fcgi_pm_proto_put(rec, "groups",
-                      fcgi_pm_config_worker_groups(p, app, uid, gid));
+                      fcgi_pm_identity_worker_groups(p, app, uid, gid));
     fcgi_pm_proto_put(rec, "workdir", app->workdir);
     fcgi_pm_proto_put_int(rec, "restart_on_graceful", app->restart_on_graceful);
     fcgi_pm_proto_put_int(rec, "shutdown_timeout", app->shutdown_timeout);
