@@ -43,7 +43,7 @@ our @EXPORT_OK = qw(
     app_conf
     http_request build_app repo_dir module_path apache_bin
     proc_stat proc_cmdline proc_status all_procs pid_alive free_port
-    wait_for
+    wait_for has_go
 );
 
 our $APACHE      = $ENV{FCGI_PM_APACHE} || '/usr/sbin/apache2';
@@ -200,6 +200,7 @@ sub base_url { "http://127.0.0.1:$_[0]{port}" }
 # test files build at the same time (compile to a temporary name, rename).
 sub build_app {
     my ($name) = @_;
+    return build_go_app($name) if -f "$REPO/t/apps/$name.go" && !-f "$REPO/t/apps/$name.c";
     my $src = "$REPO/t/apps/$name.c";
     croak "no such app source: $src" unless -f $src;
     my $dir = "$REPO/t/apps/build";
@@ -210,9 +211,45 @@ sub build_app {
         return $out;
     }
     my $tmp = "$out.tmp.$$";
-    my @cmd = ('cc', '-O2', '-Wall', '-o', $tmp, $src, '-lfcgi');
+    my @cmd = ('cc', '-O2', '-Wall', '-o', $tmp, $src, '-lfcgi', '-lpthread');
     my $rc = system(@cmd);
     croak "build of $src failed: @cmd (exit $rc)" if $rc != 0;
+    chmod 0755, $tmp;
+    rename $tmp, $out or croak "rename $tmp $out: $!";
+    return $out;
+}
+
+# build_go_app('gofcgi') -> path of t/apps/build/gofcgi, built from
+# t/apps/gofcgi.go with "go build" (standard library only: no network, a
+# private GOCACHE/GOPATH/HOME under a temporary directory).  Croaks when
+# the go tool is missing; callers skip with has_go().
+sub has_go { return -x '/usr/bin/go' || grep { -x "$_/go" } split /:/, ($ENV{PATH} // '') }
+
+sub build_go_app {
+    my ($name) = @_;
+    my $src = "$REPO/t/apps/$name.go";
+    croak "no such app source: $src" unless -f $src;
+    my $dir = "$REPO/t/apps/build";
+    make_path($dir);
+    chmod 0755, $dir;
+    my $out = "$dir/$name";
+    return $out if -x $out && (stat $out)[9] >= (stat $src)[9];
+    my ($go) = grep { -x } ('/usr/bin/go', map { "$_/go" } split /:/, ($ENV{PATH} // ''));
+    croak "go not found (install golang-go)" unless $go;
+    my $tmpdir = tempdir('fcgipm-gobuild-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $tmp = "$out.tmp.$$";
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        %ENV = (PATH => '/usr/local/bin:/usr/bin:/bin', HOME => $tmpdir,
+                GOCACHE => "$tmpdir/cache", GOPATH => "$tmpdir/gopath",
+                GOPROXY => 'off', GOFLAGS => '', GO111MODULE => 'off',
+                CGO_ENABLED => '0', LANG => 'C');
+        chdir $tmpdir or POSIX::_exit(126);
+        exec $go, 'build', '-o', $tmp, $src or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    croak "go build of $src failed (exit " . ($? >> 8) . ")" if $? != 0;
     chmod 0755, $tmp;
     rename $tmp, $out or croak "rename $tmp $out: $!";
     return $out;
