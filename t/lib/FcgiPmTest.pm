@@ -43,7 +43,7 @@ our @EXPORT_OK = qw(
     app_conf
     http_request build_app repo_dir module_path apache_bin
     proc_stat proc_cmdline proc_status all_procs pid_alive free_port
-    wait_for
+    wait_for has_go
 );
 
 our $APACHE      = $ENV{FCGI_PM_APACHE} || '/usr/sbin/apache2';
@@ -200,6 +200,7 @@ sub base_url { "http://127.0.0.1:$_[0]{port}" }
 # test files build at the same time (compile to a temporary name, rename).
 sub build_app {
     my ($name) = @_;
+    return build_go_app($name) if -f "$REPO/t/apps/$name.go" && !-f "$REPO/t/apps/$name.c";
     my $src = "$REPO/t/apps/$name.c";
     croak "no such app source: $src" unless -f $src;
     my $dir = "$REPO/t/apps/build";
@@ -210,9 +211,45 @@ sub build_app {
         return $out;
     }
     my $tmp = "$out.tmp.$$";
-    my @cmd = ('cc', '-O2', '-Wall', '-o', $tmp, $src, '-lfcgi');
+    my @cmd = ('cc', '-O2', '-Wall', '-o', $tmp, $src, '-lfcgi', '-lpthread');
     my $rc = system(@cmd);
     croak "build of $src failed: @cmd (exit $rc)" if $rc != 0;
+    chmod 0755, $tmp;
+    rename $tmp, $out or croak "rename $tmp $out: $!";
+    return $out;
+}
+
+# build_go_app('gofcgi') -> path of t/apps/build/gofcgi, built from
+# t/apps/gofcgi.go with "go build" (standard library only: no network, a
+# private GOCACHE/GOPATH/HOME under a temporary directory).  Croaks when
+# the go tool is missing; callers skip with has_go().
+sub has_go { return -x '/usr/bin/go' || grep { -x "$_/go" } split /:/, ($ENV{PATH} // '') }
+
+sub build_go_app {
+    my ($name) = @_;
+    my $src = "$REPO/t/apps/$name.go";
+    croak "no such app source: $src" unless -f $src;
+    my $dir = "$REPO/t/apps/build";
+    make_path($dir);
+    chmod 0755, $dir;
+    my $out = "$dir/$name";
+    return $out if -x $out && (stat $out)[9] >= (stat $src)[9];
+    my ($go) = grep { -x } ('/usr/bin/go', map { "$_/go" } split /:/, ($ENV{PATH} // ''));
+    croak "go not found (install golang-go)" unless $go;
+    my $tmpdir = tempdir('fcgipm-gobuild-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $tmp = "$out.tmp.$$";
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        %ENV = (PATH => '/usr/local/bin:/usr/bin:/bin', HOME => $tmpdir,
+                GOCACHE => "$tmpdir/cache", GOPATH => "$tmpdir/gopath",
+                GOPROXY => 'off', GOFLAGS => '', GO111MODULE => 'off',
+                CGO_ENABLED => '0', LANG => 'C');
+        chdir $tmpdir or POSIX::_exit(126);
+        exec $go, 'build', '-o', $tmp, $src or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    croak "go build of $src failed (exit " . ($? >> 8) . ")" if $? != 0;
     chmod 0755, $tmp;
     rename $tmp, $out or croak "rename $tmp $out: $!";
     return $out;
@@ -720,6 +757,11 @@ sub our_processes {
         my $st0 = $self->{seen}{$pid} // $self->{httpd_pids}{$pid};
         $p{$pid} = 1 if defined $st0 && $pr->{starttime} == $st0;
     }
+    # Processes that carry this server's tag in their environment (see
+    # tag_env): worker trees whose command line does not name the root
+    # (php-cgi children, FCGI::ProcManager's renamed processes) and that
+    # may have left the httpd's session (php-cgi's setsid()).
+    $p{$_} = 1 for $self->tagged_processes;
     for my $hp (keys %{ $self->{httpd_pids} }) {
         next unless $by_pid{$hp};
         next unless $by_pid{$hp}{starttime} == $self->{httpd_pids}{$hp};
@@ -740,6 +782,103 @@ sub our_processes {
     }
     my @s = sort { $a <=> $b } keys %p;
     return @s;
+}
+
+# "Env FCGIPM_ROOT ROOT" for an <FcgiPmApp> block: every process of the
+# app's worker trees then carries the server root in its environment, which
+# tagged_processes() finds whatever the processes call themselves.
+sub tag_env { return "Env FCGIPM_ROOT $_[0]{root}" }
+
+# $t->workdir('NAME') -> ROOT/wd/NAME, created (mode 0755): an app's
+# WorkingDirectory that tagged_processes() recognises.
+sub workdir {
+    my ($self, $name) = @_;
+    my $d = "$self->{root}/wd/$name";
+    make_path($d);
+    chmod 0755, "$self->{root}/wd", $d;
+    return $d;
+}
+
+# Live processes (not zombies) whose environment holds FCGIPM_ROOT=ROOT,
+# or whose current directory is under ROOT/wd/ (give an app
+# "WorkingDirectory ROOT/wd/NAME": Perl's $0 assignment, as FCGI::
+# ProcManager does, overwrites the environment /proc shows).
+sub tagged_processes {
+    my ($self) = @_;
+    my $needle = "\0FCGIPM_ROOT=$self->{root}\0";
+    my $wd = "$self->{root}/wd/";
+    my @p;
+    opendir my $dh, '/proc' or return ();
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        next if $pid == $$;
+        my $cwd = readlink "/proc/$pid/cwd";
+        my $hit = defined $cwd && index("$cwd/", $wd) == 0;
+        unless ($hit) {
+            open my $fh, '<', "/proc/$pid/environ" or next;
+            local $/;
+            my $env = <$fh>;
+            close $fh;
+            $hit = defined $env && index("\0$env\0", $needle) >= 0;
+        }
+        next unless $hit;
+        my $st = proc_stat($pid) or next;
+        push @p, $pid if $st->{state} ne 'Z';
+    }
+    closedir $dh;
+    my @s = sort { $a <=> $b } @p;
+    return @s;
+}
+
+# Every live process under the manager (children and their descendants)
+# whose command line matches (default: all): worker trees.
+sub worker_trees {
+    my ($self, %opt) = @_;
+    my $m = $opt{manager} // $self->manager_pid;
+    return () unless $m;
+    my %by = map { $_->{pid} => $_ } all_procs();
+    my @p = grep { my $pr = $by{$_}; $pr && $pr->{cmdline} !~ /^fcgi-pm:/
+                   && (!$opt{match} || $pr->{cmdline} =~ $opt{match}) } descendants($m);
+    $self->_seen($_) for @p;
+    my @s = sort { $a <=> $b } @p;
+    return @s;
+}
+
+# <Location /fcgi-pm-status> block for a test configuration.
+sub status_conf {
+    return "<Location /fcgi-pm-status>\n    SetHandler fcgi-pm-status\n    Require local\n</Location>\n";
+}
+
+# $t->status_json -> decoded /fcgi-pm-status?format=json, or undef.
+sub status_json {
+    my ($self) = @_;
+    require JSON::PP;
+    my $r = $self->get('/fcgi-pm-status?format=json', timeout => 10);
+    return undef unless $r->{status} == 200;
+    my $j = eval { JSON::PP->new->utf8->decode($r->{body}) };
+    return $j;
+}
+
+# $t->status_app($name) -> the app's record of the JSON status, or undef.
+sub status_app {
+    my ($self, $name) = @_;
+    my $j = $self->status_json or return undef;
+    my ($app) = grep { $_->{name} eq $name } @{ $j->{apps} || [] };
+    return $app;
+}
+
+# pid => starttime of each pid, to tell later whether the same process is
+# still alive (gone_all).
+sub identities {
+    my (@pids) = @_;
+    my %id;
+    for (@pids) { my $st = proc_stat($_); $id{$_} = $st->{starttime} if $st && $st->{state} ne 'Z' }
+    return \%id;
+}
+
+# Those of the processes of identities() that are still alive.
+sub still_alive {
+    my ($id) = @_;
+    return grep { my $st = proc_stat($_); $st && $st->{state} ne 'Z' && $st->{starttime} == $id->{$_} } sort keys %$id;
 }
 
 # Socket files (*.sock) currently in the socket directory.
