@@ -83,6 +83,7 @@ subtest 'saturation: recycles, not backoff' => sub {
     my $recycles_needed = int($s->{ok} / 50 / 2);
     cmp_ok($exits, '>=', 10, "workers recycled many times ($exits exits logged for $s->{total} requests)");
     cmp_ok($exits, '>=', $recycles_needed, "at least one exit per 100 answered requests ($exits >= $recycles_needed)");
+    unlike($log, qr/before it was ready/, 'no exit taken for a start-up failure');
     unlike($log, qr/backing off/, 'no "backing off" in the log')
         or diag(join "\n", (grep { /backing off/ } split /\n/, $log)[0 .. 4]);
     is($t->manager_pid, $manager, 'manager unchanged');
