@@ -467,7 +467,8 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
         }
         else if (t.holds_listen
                  && now - w->started >= apr_time_from_sec(BLIND_READY_S)) {
-            if (!app->run.blind_said++) {
+            if (!app->run.blind_said) {
+                app->run.blind_said = 1;
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
                              "app %s: worker %ld shows no wait on the socket "
                              "after %d s (poll() on another descriptor?): "
