@@ -29,6 +29,7 @@ typedef struct {
     int busy;                     /* at the last look */
     int signalled;                /* the stop signal was sent (to the root,
                                    * or, once it is gone, to the others) */
+    apr_time_t signalled_at;
     apr_time_t started;
     apr_time_t ready_at;
     apr_time_t kill_at;           /* retiring: SIGKILL deadline */

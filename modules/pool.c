@@ -18,8 +18,10 @@
  *    handler only sets a flag read before the next accept()), a busy
  *    single-threaded worker that is on a CPU may also be stopped, and is
  *    signalled if it stands in its own code, in no system call.  A busy
- *    worker is otherwise left alone, looked at less and less often.
- *    SIGKILL to every process of the tree after ShutdownTimeout.
+ *    worker is otherwise left alone, looked at less and less often.  A
+ *    tree that ignores its stop signal is killed once it is seen idle
+ *    (checked again while stopped); SIGKILL to every process of the tree
+ *    after ShutdownTimeout whatever it does.
  */
 #include "fcgi_pm_pool.h"
 #include "fcgi_pm_proc.h"
@@ -48,6 +50,7 @@ APLOG_USE_MODULE(fcgi_pm);
 #define RETIRE_LOOK_MAX   160   /* ... backing off while it is busy */
 #define ADOPTED_LOOK_MS   200   /* an adopted root: still there? */
 #define BLIND_READY_S     3     /* see the rules above */
+#define IGNORED_STOP_S    2     /* see tick_retiring() */
 #define MAX_BACKOFF_S     60
 #define QUICK_EXITS_MAX   20    /* clean exits per second before backoff */
 
@@ -63,20 +66,23 @@ static double seconds_since(apr_time_t t)
     return (double)(apr_time_now() - t) / APR_USEC_PER_SEC;
 }
 
-/* One attempt to send the stop signal to W at a safe moment.  1: sent. */
-static int try_stop_signal(fcgi_pm_app *app, fcgi_pm_worker *w)
+/* One attempt to signal W at a moment that cannot cut a request: the
+ * stop signal to its root, or, with KILL_ALL, SIGKILL to every process of
+ * it (a worker that ignored its stop signal).  1: sent; 0: not now; -1:
+ * nothing left to signal. */
+static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int kill_all)
 {
     fcgi_pm_tree_look_result before, after;
     int idle, own_code, sent = 0;
 
     fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &before);
     if (before.nprocs == 0) {
-        return fcgi_pm_tree_alive(w) ? 0 : 1;
+        return fcgi_pm_tree_alive(w) ? 0 : -1;
     }
     w->busy = before.busy;
     idle = !before.busy && before.in_calls;
-    own_code = app->stop_signal == SIGUSR1 && before.busy && before.running
-               && before.nprocs == 1 && !w->root_exited;
+    own_code = !kill_all && app->stop_signal == SIGUSR1 && before.busy
+               && before.running && before.nprocs == 1 && !w->root_exited;
     if (!idle && !own_code) {
         return 0;                 /* do not even stop it: back off */
     }
@@ -92,7 +98,10 @@ static int try_stop_signal(fcgi_pm_app *app, fcgi_pm_worker *w)
             /* In its own code: the handler runs there, no call breaks. */
             sent = after.user_single;
         }
-        if (sent) {
+        if (sent && kill_all) {
+            fcgi_pm_tree_signal(w, SIGKILL);
+        }
+        else if (sent) {
             fcgi_pm_tree_signal_stop(w, app->stop_signal);
         }
     }
@@ -498,18 +507,31 @@ static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
     }
     if (w->signalled) {
         int until_kill = (int)apr_time_as_msec(w->kill_at - now) + 1;
-        /* Waiting for the tree to go; orphans appear as our children. */
-        if (now >= w->next_look) {
-            fcgi_pm_tree_refresh(w);
-            w->next_look = now + apr_time_from_msec(200);
+        if (now < w->next_look) {
+            return (int)apr_time_as_msec(w->next_look - now) + 1;
         }
+        /* Waiting for the tree to go; orphans appear as our children.  A
+         * tree still there IGNORED_STOP_S after its stop signal ignored it
+         * (a multi-threaded libfcgi worker ends only the thread that got
+         * USR1; Go ignores USR1): it is killed at a moment when it serves
+         * nothing, rather than at ShutdownTimeout whatever it does. */
+        if (now - w->signalled_at >= apr_time_from_sec(IGNORED_STOP_S)
+            && signal_safely(app, w, 1) == 1) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
+                         "app %s: worker %ld still running %.1f s after its "
+                         "stop signal; killed while it served no request",
+                         app->name, (long)w->pid,
+                         (double)(now - w->signalled_at) / APR_USEC_PER_SEC);
+        }
+        else {
+            fcgi_pm_tree_refresh(w);
+        }
+        w->next_look = now + apr_time_from_msec(200);
         return until_kill < 200 ? until_kill : 200;
     }
-    if (now < w->next_look) {
-        return (int)apr_time_as_msec(w->next_look - now) + 1;
-    }
-    if (try_stop_signal(app, w)) {
+    if (signal_safely(app, w, 0) != 0) {
         w->signalled = 1;
+        w->signalled_at = now;
         w->next_look = now + apr_time_from_msec(200);
         return 200;
     }
