@@ -22,9 +22,11 @@
  * a graceful after a module upgrade then hands the apps over to a new
  * manager instead of talking to the old one in a language it does not know.
  * Can be overridden at build time (the upgrade test builds a second .so).
+ * 2: private manager state, table layout 2, BEGIN carries the dead
+ * manager's pid and start time, records carry "groups".
  */
 #ifndef FCGI_PM_PROTO_VERSION
-#define FCGI_PM_PROTO_VERSION 1
+#define FCGI_PM_PROTO_VERSION 2
 #endif
 
 #define FCGI_PM_MAX_APPS        256   /* apps in one configuration */

@@ -38,6 +38,10 @@ typedef struct {
 /* 0 and *OUT filled, or -1 when PID is gone (or unreadable). */
 int fcgi_pm_proc_info_get(pid_t pid, fcgi_pm_proc_info *out);
 
+/* 1: every thread of PID is stopped (or dead); 0: one is not yet;
+ * -1: PID is gone. */
+int fcgi_pm_proc_all_stopped(pid_t pid);
+
 /* Append the children of every thread of PID to OUT (at most MAX in all,
  * *N in use).  Returns 0, or -1 when PID is gone. */
 int fcgi_pm_proc_children(pid_t pid, pid_t *out, int max, int *n);
@@ -68,6 +72,10 @@ typedef struct {
     int user_single;                /* one thread, in its own code (stopped
                                      * or preempted there, in no call) */
     int running;                    /* a thread is on a CPU */
+    pid_t accept_tid;               /* a thread in accept() on the listen
+                                     * socket (0: none) */
+    int stop_safe;                  /* no thread is in a call that a
+                                     * SIGSTOP/SIGCONT would break (EINTR) */
 } fcgi_pm_proc_look;
 
 /* Look at PID.  CONNS is re-read after PID's descriptors when it holds

@@ -67,10 +67,17 @@ void fcgi_pm_tree_signal(fcgi_pm_worker *w, int sig);
  * passes it on its way), else to every process left of the tree. */
 void fcgi_pm_tree_signal_stop(fcgi_pm_worker *w, int sig);
 
+/* SIG to the thread TID of W's root (a thread the caller saw while the
+ * tree was stopped).  0, or -1 when the root is gone. */
+int fcgi_pm_tree_signal_thread(fcgi_pm_worker *w, pid_t tid, int sig);
+
 /* What W's tree shows about the app's listen socket (LISTEN_INO; its
  * connections found by UNIX_PATH or TCP_PORT), the list refreshed first. */
 typedef struct {
     int busy, waiting, in_calls, running, user_single, nprocs, holds_listen;
+    pid_t root_accept_tid;          /* a thread of the root in accept() on
+                                     * the listen socket (0: none) */
+    int stop_safe;                  /* see fcgi_pm_proc_look */
 } fcgi_pm_tree_look_result;
 
 void fcgi_pm_tree_look(fcgi_pm_worker *w, unsigned long listen_ino,

@@ -15,9 +15,12 @@
  *    anything) holding no accepted connection and with every thread in a
  *    system call; then the tree is stopped, looked at again, signalled and
  *    continued.  For StopSignal USR1 (libfcgi, php-cgi, FCGI.pm: the
- *    handler only sets a flag read before the next accept()), a busy
- *    single-threaded worker that is on a CPU may also be stopped, and is
- *    signalled if it stands in its own code, in no system call.  A busy
+ *    handler only sets a flag that every thread reads before its next
+ *    accept()), a busy worker may also be stopped and signalled in a
+ *    thread that no request can lose: a single-threaded worker standing in
+ *    its own code, in no system call; or, by tgkill(), a thread of a
+ *    multi-threaded one that waits in accept() on the app's socket (it
+ *    ends there; the others end after their current request).  A busy
  *    worker is otherwise left alone, looked at less and less often.  A
  *    tree that ignores its stop signal is killed once it is seen idle
  *    (checked again while stopped); SIGKILL to every process of the tree
@@ -66,24 +69,31 @@ static double seconds_since(apr_time_t t)
     return (double)(apr_time_now() - t) / APR_USEC_PER_SEC;
 }
 
-/* One attempt to signal W at a moment that cannot cut a request: the
- * stop signal to its root, or, with KILL_ALL, SIGKILL to every process of
- * it (a worker that ignored its stop signal).  1: sent; 0: not now; -1:
- * nothing left to signal. */
-static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int kill_all)
+/* What signal_safely() sends. */
+enum {
+    SEND_STOP,      /* the stop signal, to the root (or what is left) */
+    SEND_THREAD,    /* USR1 again, only to a thread waiting in accept() */
+    SEND_KILL       /* SIGKILL to every process (it ignored its stop signal) */
+};
+
+/* One attempt to signal W (see SEND_*) at a moment that cannot cut a
+ * request.  1: sent; 0: not now; -1: nothing left to signal. */
+static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int what)
 {
     fcgi_pm_tree_look_result before, after;
-    int idle, own_code, sent = 0;
+    int idle, usr1_one, own_code, in_accept, sent = 0;
 
     fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &before);
     if (before.nprocs == 0) {
         return fcgi_pm_tree_alive(w) ? 0 : -1;
     }
     w->busy = before.busy;
-    idle = !before.busy && before.in_calls;
-    own_code = !kill_all && app->stop_signal == SIGUSR1 && before.busy
-               && before.running && before.nprocs == 1 && !w->root_exited;
-    if (!idle && !own_code) {
+    idle = what != SEND_THREAD && !before.busy && before.in_calls;
+    usr1_one = what != SEND_KILL && app->stop_signal == SIGUSR1
+               && before.nprocs == 1 && !w->root_exited;
+    own_code = what == SEND_STOP && usr1_one && before.busy && before.running;
+    in_accept = usr1_one && before.root_accept_tid > 0 && before.stop_safe;
+    if (!idle && !own_code && !in_accept) {
         return 0;                 /* do not even stop it: back off */
     }
     fcgi_pm_tree_signal(w, SIGSTOP);
@@ -94,19 +104,26 @@ static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int kill_all)
              * what it will hold when it gets the signal. */
             sent = after.nprocs > 0 && !after.busy;
         }
-        else {
+        else if (own_code && after.user_single) {
             /* In its own code: the handler runs there, no call breaks. */
-            sent = after.user_single;
+            sent = 1;
         }
-        if (sent && kill_all) {
+        else if (in_accept && after.root_accept_tid > 0) {
+            /* That thread either waits in accept(), which the signal
+             * ends, or has just got a connection and runs the handler
+             * before it returns with it: no request loses a call. */
+            sent = fcgi_pm_tree_signal_thread(w, after.root_accept_tid,
+                                              app->stop_signal) == 0 ? 2 : 0;
+        }
+        if (sent && what == SEND_KILL) {
             fcgi_pm_tree_signal(w, SIGKILL);
         }
-        else if (sent) {
+        else if (sent == 1) {
             fcgi_pm_tree_signal_stop(w, app->stop_signal);
         }
     }
     fcgi_pm_tree_signal(w, SIGCONT);
-    return sent;
+    return sent ? 1 : 0;
 }
 
 /* ------------------------------------------------------------- workers */
@@ -512,16 +529,21 @@ static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
         }
         /* Waiting for the tree to go; orphans appear as our children.  A
          * tree still there IGNORED_STOP_S after its stop signal ignored it
-         * (a multi-threaded libfcgi worker ends only the thread that got
-         * USR1; Go ignores USR1): it is killed at a moment when it serves
+         * (Go ignores USR1): it is killed at a moment when it serves
          * nothing, rather than at ShutdownTimeout whatever it does. */
         if (now - w->signalled_at >= apr_time_from_sec(IGNORED_STOP_S)
-            && signal_safely(app, w, 1) == 1) {
+            && signal_safely(app, w, SEND_KILL) == 1) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, S,
                          "app %s: worker %ld still running %.1f s after its "
                          "stop signal; killed while it served no request",
                          app->name, (long)w->pid,
                          (double)(now - w->signalled_at) / APR_USEC_PER_SEC);
+        }
+        else if (app->stop_signal == SIGUSR1) {
+            /* USR1 only sets a flag, read before each accept(): a thread
+             * that already waited in accept() when it was set waits on
+             * (multi-threaded libfcgi): USR1 to such a thread ends it. */
+            (void)signal_safely(app, w, SEND_THREAD);
         }
         else {
             fcgi_pm_tree_refresh(w);
@@ -529,7 +551,7 @@ static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
         w->next_look = now + apr_time_from_msec(200);
         return until_kill < 200 ? until_kill : 200;
     }
-    if (signal_safely(app, w, 0) != 0) {
+    if (signal_safely(app, w, SEND_STOP) != 0) {
         w->signalled = 1;
         w->signalled_at = now;
         w->next_look = now + apr_time_from_msec(200);

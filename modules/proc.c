@@ -106,6 +106,42 @@ int fcgi_pm_proc_info_get(pid_t pid, fcgi_pm_proc_info *out)
     return 0;
 }
 
+/* Every thread of PID stopped (T, t) or dead (Z, X): /proc/PID/stat shows
+ * only the main thread, and a group stop reaches the threads one by one,
+ * so a thread may still finish an accept() after the main one stopped. */
+int fcgi_pm_proc_all_stopped(pid_t pid)
+{
+    char dir[64], path[96], buf[1024];
+    const char *f;
+    DIR *d;
+    struct dirent *de;
+    int tasks = 0, all = 1;
+
+    if (pid <= 0) {
+        return -1;
+    }
+    snprintf(dir, sizeof(dir), "/proc/%ld/task", (long)pid);
+    if (!(d = opendir(dir))) {
+        return -1;
+    }
+    while (all && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%.20s/stat", dir, de->d_name);
+        if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+            continue;                   /* that thread just ended */
+        }
+        tasks++;
+        f = strrchr(buf, ')');          /* the name may hold spaces */
+        if (!f || f[1] != ' ' || !f[2] || !strchr("TtZX", f[2])) {
+            all = 0;
+        }
+    }
+    closedir(d);
+    return tasks == 0 ? -1 : all;
+}
+
 int fcgi_pm_proc_children(pid_t pid, pid_t *out, int max, int *n)
 {
     char path[96], buf[4096];
@@ -365,7 +401,30 @@ static int is_epoll_on_listen(const fd_facts *f, long fd)
 }
 
 /* What one thread is doing (from /proc/PID/task/TID/syscall). */
-enum { T_GONE, T_RUNNING, T_USER, T_WAIT_LISTEN, T_WAIT_MAYBE, T_CALL };
+enum { T_GONE, T_RUNNING, T_USER, T_ACCEPT_LISTEN, T_WAIT_LISTEN, T_WAIT_MAYBE,
+       T_CALL, T_CALL_FRAGILE };
+
+/* Calls that a SIGSTOP/SIGCONT makes return EINTR even with no handler
+ * (signal(7), "Interruption of system calls ... by stop signals"): socket
+ * calls with a timeout (which /proc does not show: any read or write
+ * counts), epoll waits, System V semaphores, sigtimedwait. */
+static int call_fragile(long nr)
+{
+    switch (nr) {
+    case SYS_read: case SYS_write: case SYS_readv: case SYS_writev:
+    case SYS_recvfrom: case SYS_recvmsg: case SYS_recvmmsg:
+    case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+    case SYS_connect: case SYS_accept: case SYS_accept4:
+    case SYS_epoll_wait: case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+#endif
+    case SYS_semop: case SYS_semtimedop: case SYS_rt_sigtimedwait:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
 {
@@ -391,7 +450,7 @@ static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
 #ifdef SYS_accept4
     case SYS_accept4:
 #endif
-        return is_listen_fd(f, (long)arg0) ? T_WAIT_LISTEN : T_CALL;
+        return is_listen_fd(f, (long)arg0) ? T_ACCEPT_LISTEN : T_CALL_FRAGILE;
 #ifdef SYS_epoll_wait
     case SYS_epoll_wait:
 #endif
@@ -401,7 +460,7 @@ static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
 #ifdef SYS_epoll_pwait2
     case SYS_epoll_pwait2:
 #endif
-        return is_epoll_on_listen(f, (long)arg0) ? T_WAIT_LISTEN : T_CALL;
+        return is_epoll_on_listen(f, (long)arg0) ? T_WAIT_LISTEN : T_CALL_FRAGILE;
 #ifdef SYS_poll
     case SYS_poll:
 #endif
@@ -416,7 +475,7 @@ static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
 #endif
         return f->nlisten ? T_WAIT_MAYBE : T_CALL;
     default:
-        return T_CALL;
+        return call_fragile(nr) ? T_CALL_FRAGILE : T_CALL;
     }
 }
 
@@ -445,9 +504,10 @@ int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
     fd_facts f;
     DIR *d;
     struct dirent *de;
-    int tasks = 0, in_calls = 1, user = 0;
+    int tasks = 0, in_calls = 1, user = 0, doing;
 
     memset(out, 0, sizeof(*out));
+    out->stop_safe = 1;
     if (read_fds(pid, listen_ino, &f) != 0) {
         return -1;
     }
@@ -461,7 +521,11 @@ int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
             continue;
         }
         tasks++;
-        switch (thread_doing(pid, de->d_name, &f)) {
+        doing = thread_doing(pid, de->d_name, &f);
+        if (doing == T_WAIT_LISTEN || doing == T_CALL_FRAGILE) {
+            out->stop_safe = 0;
+        }
+        switch (doing) {
         case T_RUNNING:
             out->running = 1;
             in_calls = 0;
@@ -469,6 +533,10 @@ int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
         case T_USER:
             user++;
             in_calls = 0;
+            break;
+        case T_ACCEPT_LISTEN:
+            out->accept_tid = (pid_t)atol(de->d_name);
+            out->waiting = 1;
             break;
         case T_WAIT_LISTEN:
         case T_WAIT_MAYBE:

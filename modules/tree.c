@@ -5,6 +5,7 @@
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_spawn.h"
 
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,13 +145,27 @@ void fcgi_pm_tree_signal_stop(fcgi_pm_worker *w, int sig)
     }
 }
 
+/* The root is our child and is reaped only by the loop that calls this,
+ * so its pid cannot name another process here; tgkill() itself refuses a
+ * TID that is not a thread of it. */
+int fcgi_pm_tree_signal_thread(fcgi_pm_worker *w, pid_t tid, int sig)
+{
+    if (w->root_exited || w->pid <= 1 || tid <= 1) {
+        return -1;
+    }
+    return syscall(SYS_tgkill, (long)w->pid, (long)tid, sig) == 0 ? 0 : -1;
+}
+
 static void look_one(unsigned long listen_ino, fcgi_pm_proc_conns *conns, pid_t pid,
-                     fcgi_pm_tree_look_result *t)
+                     int is_root, fcgi_pm_tree_look_result *t)
 {
     fcgi_pm_proc_look l;
 
     if (fcgi_pm_proc_look_at(pid, listen_ino, conns, &l) != 0) {
         return;
+    }
+    if (is_root) {
+        t->root_accept_tid = l.accept_tid;
     }
     t->nprocs++;
     t->busy |= l.busy;
@@ -158,6 +173,7 @@ static void look_one(unsigned long listen_ino, fcgi_pm_proc_conns *conns, pid_t 
     t->holds_listen |= l.holds_listen;
     t->running |= l.running;
     t->in_calls &= l.in_calls;
+    t->stop_safe &= l.stop_safe;
     t->user_single = l.user_single;
 }
 
@@ -170,15 +186,16 @@ void fcgi_pm_tree_look(fcgi_pm_worker *w, unsigned long listen_ino,
 
     memset(t, 0, sizeof(*t));
     t->in_calls = 1;
+    t->stop_safe = 1;
     memset(&conns, 0, sizeof(conns));
     conns.unix_path = unix_path;
     conns.tcp_port = tcp_port;
     fcgi_pm_tree_refresh(w);
     if (!w->root_exited) {
-        look_one(listen_ino, &conns, w->pid, t);
+        look_one(listen_ino, &conns, w->pid, 1, t);
     }
     for (i = 0; i < w->nmembers; i++) {
-        look_one(listen_ino, &conns, w->members[i].pid, t);
+        look_one(listen_ino, &conns, w->members[i].pid, 0, t);
     }
     if (t->nprocs != 1) {
         t->user_single = 0;
@@ -192,19 +209,11 @@ int fcgi_pm_tree_stopped(fcgi_pm_worker *w)
     struct timespec pause = { 0, 200 * 1000 };   /* 0.2 ms */
     int tries, i, all;
 
+    /* Each thread of each process: see fcgi_pm_proc_all_stopped(). */
     for (tries = 0; tries < 250; tries++) {
-        fcgi_pm_proc_info info;
-        all = 1;
-        if (!w->root_exited && fcgi_pm_proc_info_get(w->pid, &info) == 0
-            && info.state != 'T' && info.state != 't' && info.state != 'Z') {
-            all = 0;
-        }
+        all = w->root_exited || fcgi_pm_proc_all_stopped(w->pid) != 0;
         for (i = 0; all && i < w->nmembers; i++) {
-            if (fcgi_pm_proc_info_get(w->members[i].pid, &info) == 0
-                && info.state != 'T' && info.state != 't'
-                && info.state != 'Z') {
-                all = 0;
-            }
+            all = fcgi_pm_proc_all_stopped(w->members[i].pid) != 0;
         }
         if (all) {
             return 1;

@@ -15,14 +15,19 @@ use FcgiPmTest qw(wait_for pid_alive app_conf);
 
 my $repo = FcgiPmTest::repo_dir();
 
-# Build the "upgraded" module: the same sources, protocol version 2.
+# Build the "upgraded" module: the same sources, the next protocol version.
+open(my $hfh, '<', "$repo/include/fcgi_pm.h") or die "fcgi_pm.h: $!";
+my ($cur) = do { local $/; <$hfh> } =~ /^#define FCGI_PM_PROTO_VERSION (\d+)/m;
+close $hfh;
+die 'no FCGI_PM_PROTO_VERSION in include/fcgi_pm.h' unless $cur;
+my $next = $cur + 1;
 my $build = tempdir('fcgipm-upgrade-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 system("cd '$repo' && tar cf - Makefile.apxs mod_fcgi_pm.c modules include"
        . " | (cd '$build' && tar xf -)") == 0 or die "copy sources: $?";
-my $out = `cd '$build' && make -f Makefile.apxs DEFS=-DFCGI_PM_PROTO_VERSION=2 2>&1`;
-is($?, 0, 'module with protocol 2 builds') or diag($out);
+my $out = `cd '$build' && make -f Makefile.apxs DEFS=-DFCGI_PM_PROTO_VERSION=$next 2>&1`;
+is($?, 0, "module with protocol $next builds") or diag($out);
 my $v2 = "$build/.libs/mod_fcgi_pm.so";
-ok(-f $v2, 'protocol 2 module built');
+ok(-f $v2, "protocol $next module built");
 
 my $t = FcgiPmTest->new;
 # The running httpd loads the module from a file of its own, which the
@@ -32,7 +37,7 @@ copy(FcgiPmTest::module_path(), $so) or die "copy: $!";
 $ENV{FCGI_PM_MODULE} = $so;
 my $hello = $t->app('hello');
 $t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 4', 'ShutdownTimeout 10'));
-ok($t->start, 'httpd started with protocol 1');
+ok($t->start, "httpd started with protocol $cur");
 ok(wait_for(sub { $t->workers(match => qr/--app=hello\b/) == 4 }, 20), '4 workers');
 ok($t->wait_ok('/hello/', 20), 'app answers');
 my $old_manager = $t->manager_pid;
@@ -76,12 +81,12 @@ unlike($t->log_text, qr/ShutdownTimeout\); killing it/,
 diag(join "\n", @{ $s->{errors} }) if $s->{failed} || $s->{non2xx};
 
 my $log = $t->log_since($mark);
-like($log, qr/speaks protocol 1, this module 2/, 'the takeover is logged');
+like($log, qr/speaks protocol $cur, this module $next/, 'the takeover is logged');
 like($log, qr/telling the previous manager \(pid $old_manager\) to retire/,
      'the new manager retired the old one once its apps were ready');
 
 # A second graceful with the upgraded module keeps the new manager.
-ok(eval { $t->graceful }, 'graceful with protocol 2') or diag($@);
+ok(eval { $t->graceful }, "graceful with protocol $next") or diag($@);
 is($t->manager_pid, $new_manager, 'the new manager stays');
 ok($t->stop, 'stop');
 ok(wait_for(sub { !pid_alive($new_manager) }, 20), 'manager gone after stop');

@@ -7,8 +7,9 @@
 #    that).  4 clients on 2 workers (saturated), 5 gracefuls: every answer
 #    says EINTR_EPOLL=0 and EINTR_RECV=0, nothing failed.
 # 2. t/apps/mt.c: 4 threads in FCGX_Accept_r, Processes 2 (8 threads),
-#    16 clients (saturated) with 0.3 to 2 s requests, 10 gracefuls: no request lost, and the
-#    workers of before the gracefuls are all gone in the end.
+#    16 clients (saturated) with 0.3 to 2 s requests, 10 gracefuls: no request lost, the
+#    workers of before the gracefuls are all gone in the end, and each ended
+#    on its stop signal (none killed, neither idle nor at ShutdownTimeout).
 use strict;
 use warnings;
 use FindBin;
@@ -66,6 +67,7 @@ subtest '4-thread libfcgi worker loses no request across 10 gracefuls' => sub {
     my $W = qr/--app=mt\b/;
     ok(wait_for(sub { $t->workers(match => $W) == 2 }, 10), '2 mt workers');
     my $first = FcgiPmTest::identities($t->workers(match => $W));
+    my $mark = $t->log_mark;
     my $load = $t->load_start(
         clients => 16, until_stopped => 1, max_seconds => 90, timeout => 30,
         expect  => qr/^APP=mt$/m,
@@ -87,6 +89,12 @@ subtest '4-thread libfcgi worker loses no request across 10 gracefuls' => sub {
     diag(join "\n", @{ $s->{errors} }) if $s->{failed} || $s->{non2xx} || $s->{bad_body};
     ok(wait_for(sub { !FcgiPmTest::still_alive($first) }, 20), 'the first workers are gone')
         or diag('still alive: ' . join(' ', FcgiPmTest::still_alive($first)));
+    # USR1 to a thread waiting in accept() ends every thread of a libfcgi
+    # worker (each reads the flag before its next accept): none is killed.
+    my $log = $t->log_since($mark);
+    my @kills = $log =~ /^(.*(?:killed while it served no request|ShutdownTimeout\); killing it).*)$/mg;
+    is(scalar @kills, 0, 'every retired mt worker ended on USR1, none was killed')
+        or diag(join "\n", @kills);
     ok($t->stop, 'httpd stopped');
     ok(wait_for(sub { !$t->our_processes }, 20), 'nothing left after stop');
     $t->cleanup;
