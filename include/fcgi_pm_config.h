@@ -5,6 +5,7 @@
 #define FCGI_PM_CONFIG_H
 
 #include "fcgi_pm.h"
+#include "fcgi_pm_proto.h"
 
 /* <FcgiPmApp NAME> ... </FcgiPmApp>: parse the block into SC->apps.
  * Returns NULL or an error naming file, line and problem. */
@@ -35,5 +36,11 @@ const char *fcgi_pm_config_socket_dir(apr_pool_t *p, fcgi_pm_server_conf *sc);
 
 /* The manager's pid file in effect. */
 const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc);
+
+/* APP's record contents for APP (see fcgi_pm_app_spec): the worker's
+ * uid, gid and groups looked up, PassEnv's values taken from httpd's
+ * environment now.  The socket file's identity is left 0. */
+void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
+                             fcgi_pm_app_spec *out);
 
 #endif /* FCGI_PM_CONFIG_H */

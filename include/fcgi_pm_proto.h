@@ -75,9 +75,60 @@ apr_status_t fcgi_pm_proto_send(int sock, apr_uint32_t type,
  * non-blocking and nothing is there; EPROTO for a malformed message). */
 int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 
-/* The record of one app: everything the manager needs to run it, and its
- * fingerprint (any change of it restarts the app at the next graceful). */
-fcgi_pm_rec *fcgi_pm_proto_app_record(apr_pool_t *p,
-                                             const fcgi_pm_app_conf *app);
+/* Record keys, each named here only.  BEGIN: */
+#define FCGI_PM_K_GENERATION   "generation"
+#define FCGI_PM_K_LOG_LEVEL    "log_level"
+#define FCGI_PM_K_PID_FILE     "pid_file"
+#define FCGI_PM_K_TAKEOVER_PID "takeover_pid"
+#define FCGI_PM_K_DEAD_PID     "dead_manager_pid"
+#define FCGI_PM_K_DEAD_START   "dead_manager_start"
+/* APP (see fcgi_pm_app_spec): */
+#define FCGI_PM_K_NAME         "name"
+#define FCGI_PM_K_ADDR         "addr"
+#define FCGI_PM_K_SOCKET_PATH  "socket_path"
+#define FCGI_PM_K_ARG          "arg"
+#define FCGI_PM_K_ENV          "env"
+#define FCGI_PM_K_PROCESSES    "processes"
+#define FCGI_PM_K_MAX_PROCESSES "max_processes"
+#define FCGI_PM_K_IDLE_TIMEOUT "idle_timeout"
+#define FCGI_PM_K_UID          "uid"
+#define FCGI_PM_K_GID          "gid"
+#define FCGI_PM_K_GROUPS       "groups"
+#define FCGI_PM_K_WORKDIR      "workdir"
+#define FCGI_PM_K_RESTART_ON_GRACEFUL "restart_on_graceful"
+#define FCGI_PM_K_SHUTDOWN_TIMEOUT "shutdown_timeout"
+#define FCGI_PM_K_STOP_SIGNAL  "stop_signal"
+#define FCGI_PM_K_RESTART_FILE "restart_file"
+#define FCGI_PM_K_SOCK_DEV     "sock_dev"
+#define FCGI_PM_K_SOCK_INO     "sock_ino"
+
+/* One app as an APP record carries it: everything the manager needs to
+ * run it.  The parent fills it from the configuration (identities and
+ * PassEnv values are looked up there: fcgi_pm_config_app_spec()); the
+ * encoded record is also the app's fingerprint (any change of it restarts
+ * the app at the next graceful). */
+typedef struct {
+    const char *name;
+    const char *addr;               /* "unix:PATH" or "tcp:HOST:PORT" */
+    const char *socket_path;        /* NULL for TCP */
+    apr_array_header_t *argv;       /* const char *, at least one */
+    apr_array_header_t *env;        /* const char *, "NAME=value" */
+    int processes, max_processes, idle_timeout;
+    long uid, gid;
+    const char *groups;             /* the worker's groups: "GID,GID,..." */
+    const char *workdir;            /* NULL: none */
+    int restart_on_graceful, shutdown_timeout;
+    const char *stop_signal;        /* a name ("USR1"); NULL: USR1 */
+    const char *restart_file;       /* NULL: none */
+    long sock_dev, sock_ino;        /* the socket file, 0: not known */
+} fcgi_pm_app_spec;
+
+/* Encode SPEC as an APP record (keys in a fixed order). */
+fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec);
+
+/* Decode an APP record's payload into OUT (strings and arrays in P).
+ * Returns 0, or -1 when a required key is missing (name, addr, arg). */
+int fcgi_pm_proto_app_decode(apr_pool_t *p, const char *payload,
+                             apr_size_t len, fcgi_pm_app_spec *out);
 
 #endif /* FCGI_PM_PROTO_H */

@@ -562,6 +562,44 @@ const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc)
     return sc->pid_file ? sc->pid_file : ap_runtime_dir_relative(p, "fcgi-pm.pid");
 }
 
+void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
+                             fcgi_pm_app_spec *out)
+{
+    uid_t uid;
+    gid_t gid;
+    int i;
+
+    memset(out, 0, sizeof(*out));
+    fcgi_pm_identity_worker_ids(app, &uid, &gid);
+    out->name = app->name;
+    out->addr = app->addr;
+    out->socket_path = app->socket_path;
+    out->argv = app->argv;
+    out->env = apr_array_copy(p, app->env);
+    /* PassEnv takes httpd's value now, so a changed value restarts the app. */
+    for (i = 0; i < app->passenv->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(app->passenv, i, const char *);
+        const char *value = getenv(name);
+        if (value) {
+            APR_ARRAY_PUSH(out->env, const char *) = apr_pstrcat(p, name, "=",
+                                                                 value, NULL);
+        }
+    }
+    out->processes = app->processes;
+    out->max_processes = app->max_processes ? app->max_processes : app->processes;
+    out->idle_timeout = app->idle_timeout;
+    out->uid = (long)uid;
+    out->gid = (long)gid;
+    /* The worker's whole group list, decided here (the group database is
+     * read by the parent, never by the child between fork and exec). */
+    out->groups = fcgi_pm_identity_worker_groups(p, app, uid, gid);
+    out->workdir = app->workdir;
+    out->restart_on_graceful = app->restart_on_graceful;
+    out->shutdown_timeout = app->shutdown_timeout;
+    out->stop_signal = app->stop_signal;
+    out->restart_file = app->restart_file;
+}
+
 /* The APP message must fit in one protocol message (with what the
  * parent adds at start): else the manager could not be given the app. */
 static const char *check_record_size(apr_pool_t *pconf, fcgi_pm_app_conf *app)
@@ -570,9 +608,11 @@ static const char *check_record_size(apr_pool_t *pconf, fcgi_pm_app_conf *app)
                        - APP_RECORD_RESERVE;
     apr_pool_t *tp;
     apr_size_t len;
+    fcgi_pm_app_spec spec;
 
     apr_pool_create(&tp, pconf);
-    len = fcgi_pm_proto_app_record(tp, app)->len;
+    fcgi_pm_config_app_spec(tp, app, &spec);
+    len = fcgi_pm_proto_app_encode(tp, &spec)->len;
     apr_pool_destroy(tp);
     if (len > limit) {
         return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: its configuration is "

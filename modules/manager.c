@@ -329,38 +329,36 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
 {
     apr_pool_t *p;
     fcgi_pm_app *app;
-    apr_array_header_t *argv, *env;
-    const char *pos = msg->payload, *end = msg->payload + msg->len, *k, *v;
+    fcgi_pm_app_spec spec;
     struct stat st;
+    int decoded;
 
     apr_pool_create(&p, M.pool);
     app = apr_pcalloc(p, sizeof(*app));
     app->pool = p;
     app->listen_fd = msg->fd;
-    app->stop_signal = SIGUSR1;
     app->record = apr_pmemdup(p, msg->payload, msg->len);
     app->record_len = msg->len;
-    argv = apr_array_make(p, 4, sizeof(char *));
-    env = apr_array_make(p, 4, sizeof(char *));
-    while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
-        if (!strcmp(k, "name"))               app->name = apr_pstrdup(p, v);
-        else if (!strcmp(k, "socket_path"))   app->socket_path = apr_pstrdup(p, v);
-        else if (!strcmp(k, "addr"))          app->addr = apr_pstrdup(p, v);
-        else if (!strcmp(k, "arg"))           APR_ARRAY_PUSH(argv, char *) = apr_pstrdup(p, v);
-        else if (!strcmp(k, "env"))           APR_ARRAY_PUSH(env, char *) = apr_pstrdup(p, v);
-        else if (!strcmp(k, "processes"))     app->processes = atoi(v);
-        else if (!strcmp(k, "uid"))           app->uid = (uid_t)atol(v);
-        else if (!strcmp(k, "gid"))           app->gid = (gid_t)atol(v);
-        else if (!strcmp(k, "groups"))        parse_groups(app, v);
-        else if (!strcmp(k, "workdir"))       app->workdir = *v ? apr_pstrdup(p, v) : NULL;
-        else if (!strcmp(k, "restart_on_graceful")) app->restart_on_graceful = atoi(v);
-        else if (!strcmp(k, "shutdown_timeout"))    app->shutdown_timeout = atoi(v);
-        else if (!strcmp(k, "stop_signal"))   app->stop_signal = fcgi_pm_spawn_signal_number(v);
-        else if (!strcmp(k, "restart_file"))  app->restart_file = apr_pstrdup(p, v);
-        else if (!strcmp(k, "sock_dev"))      app->sock_dev = (dev_t)atol(v);
-        else if (!strcmp(k, "sock_ino"))      app->sock_ino = (ino_t)atol(v);
+    decoded = fcgi_pm_proto_app_decode(p, msg->payload, msg->len, &spec) == 0;
+    if (decoded) {
+        app->name = spec.name;
+        app->addr = spec.addr;
+        app->socket_path = spec.socket_path;
+        app->processes = spec.processes;
+        app->uid = (uid_t)spec.uid;
+        app->gid = (gid_t)spec.gid;
+        parse_groups(app, spec.groups ? spec.groups : "");
+        app->workdir = spec.workdir;
+        app->restart_on_graceful = spec.restart_on_graceful;
+        app->shutdown_timeout = spec.shutdown_timeout;
+        app->stop_signal = spec.stop_signal
+                           ? fcgi_pm_spawn_signal_number(spec.stop_signal)
+                           : SIGUSR1;
+        app->restart_file = spec.restart_file;
+        app->sock_dev = (dev_t)spec.sock_dev;
+        app->sock_ino = (ino_t)spec.sock_ino;
     }
-    if (!app->name || !app->addr || argv->nelts == 0 || app->processes < 1
+    if (!decoded || app->processes < 1
         || app->processes > FCGI_PM_MAX_PROCESSES || app->listen_fd < 0
         || app->stop_signal == 0 || fstat(app->listen_fd, &st) != 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
@@ -375,8 +373,8 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
     /* A socket's inode, as /proc/PID/fd shows it ("socket:[INODE]"). */
     app->listen_ino = (unsigned long)st.st_ino;
     app->tcp_port = fcgi_pm_sock_addr_port(app->addr);
-    app->argv = string_vector(argv);
-    app->envp = string_vector(env);
+    app->argv = string_vector(spec.argv);
+    app->envp = string_vector(spec.env);
     return app;
 }
 
@@ -496,24 +494,24 @@ static void handle_begin(const fcgi_pm_msg *msg)
         close(msg->fd);
     }
     while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
-        if (!strcmp(k, "generation")) {
+        if (!strcmp(k, FCGI_PM_K_GENERATION)) {
             M.incoming_gen = (apr_uint32_t)atol(v);
         }
-        else if (!strcmp(k, "log_level")) {
+        else if (!strcmp(k, FCGI_PM_K_LOG_LEVEL)) {
             M.s->log.level = atoi(v);
         }
-        else if (!strcmp(k, "pid_file")
+        else if (!strcmp(k, FCGI_PM_K_PID_FILE)
                  && (!M.pid_file || strcmp(M.pid_file, v) != 0)) {
             M.pid_file = apr_pstrdup(M.pool, v);
         }
-        else if (!strcmp(k, "takeover_pid")) {
+        else if (!strcmp(k, FCGI_PM_K_TAKEOVER_PID)) {
             M.takeover_pid = (pid_t)atol(v);
             M.takeover_by = apr_time_now() + apr_time_from_sec(TAKEOVER_WAIT_S);
         }
-        else if (!strcmp(k, "dead_manager_pid")) {
+        else if (!strcmp(k, FCGI_PM_K_DEAD_PID)) {
             M.dead_pid = (pid_t)atol(v);
         }
-        else if (!strcmp(k, "dead_manager_start")) {
+        else if (!strcmp(k, FCGI_PM_K_DEAD_START)) {
             M.dead_start = strtoull(v, NULL, 10);
         }
     }

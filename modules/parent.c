@@ -158,16 +158,18 @@ static apr_status_t fork_manager(parent_gen *g)
 
 static apr_status_t send_app(parent_gen *g, apr_pool_t *p, fcgi_pm_app_conf *app)
 {
-    fcgi_pm_rec *rec = fcgi_pm_proto_app_record(p, app);
+    fcgi_pm_app_spec spec;
     dev_t dev = 0;
     ino_t ino = 0;
 
+    fcgi_pm_config_app_spec(p, app, &spec);
     if (app->socket_path
         && fcgi_pm_sock_identity(app->socket_path, &dev, &ino) == 0) {
-        fcgi_pm_proto_put_int(rec, "sock_dev", (long)dev);
-        fcgi_pm_proto_put_int(rec, "sock_ino", (long)ino);
+        spec.sock_dev = (long)dev;
+        spec.sock_ino = (long)ino;
     }
-    return fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_APP, rec,
+    return fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_APP,
+                              fcgi_pm_proto_app_encode(p, &spec),
                               app->listen_fd, 5000);
 }
 
@@ -181,16 +183,16 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
 
     apr_pool_create(&p, g->pconf);
     rec = fcgi_pm_proto_record(p);
-    fcgi_pm_proto_put_int(rec, "generation", ap_state_query(AP_SQ_CONFIG_GEN));
-    fcgi_pm_proto_put_int(rec, "log_level", g->s->log.level);
-    fcgi_pm_proto_put(rec, "pid_file", fcgi_pm_config_pid_file(p, g->sc));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_GENERATION, ap_state_query(AP_SQ_CONFIG_GEN));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_LOG_LEVEL, g->s->log.level);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_PID_FILE, fcgi_pm_config_pid_file(p, g->sc));
     if (takeover > 0) {
-        fcgi_pm_proto_put_int(rec, "takeover_pid", (long)takeover);
+        fcgi_pm_proto_put_int(rec, FCGI_PM_K_TAKEOVER_PID, (long)takeover);
     }
     if (g->state->dead_pid > 1) {
         /* From our own memory, never from the shared table. */
-        fcgi_pm_proto_put_int(rec, "dead_manager_pid", (long)g->state->dead_pid);
-        fcgi_pm_proto_put(rec, "dead_manager_start",
+        fcgi_pm_proto_put_int(rec, FCGI_PM_K_DEAD_PID, (long)g->state->dead_pid);
+        fcgi_pm_proto_put(rec, FCGI_PM_K_DEAD_START,
                           apr_psprintf(p, "%llu", g->state->dead_start));
         g->state->dead_pid = 0;
     }

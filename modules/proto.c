@@ -2,8 +2,6 @@
  * Parent -> manager messages (see fcgi_pm_proto.h).
  */
 #include "fcgi_pm_proto.h"
-#include "fcgi_pm_identity.h"
-#include "fcgi_pm_config.h"
 
 #include "apr_strings.h"
 
@@ -206,49 +204,77 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait)
     return 1;
 }
 
-fcgi_pm_rec *fcgi_pm_proto_app_record(apr_pool_t *p, const fcgi_pm_app_conf *app)
+fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec)
 {
     fcgi_pm_rec *rec = fcgi_pm_proto_record(p);
-    uid_t uid;
-    gid_t gid;
     int i;
 
-    fcgi_pm_identity_worker_ids(app, &uid, &gid);
-    fcgi_pm_proto_put(rec, "name", app->name);
-    fcgi_pm_proto_put(rec, "addr", app->addr);
-    if (app->socket_path) {
-        fcgi_pm_proto_put(rec, "socket_path", app->socket_path);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_NAME, spec->name);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_ADDR, spec->addr);
+    if (spec->socket_path) {
+        fcgi_pm_proto_put(rec, FCGI_PM_K_SOCKET_PATH, spec->socket_path);
     }
-    for (i = 0; i < app->argv->nelts; i++) {
-        fcgi_pm_proto_put(rec, "arg", APR_ARRAY_IDX(app->argv, i, const char *));
+    for (i = 0; i < spec->argv->nelts; i++) {
+        fcgi_pm_proto_put(rec, FCGI_PM_K_ARG,
+                          APR_ARRAY_IDX(spec->argv, i, const char *));
     }
-    for (i = 0; i < app->env->nelts; i++) {
-        fcgi_pm_proto_put(rec, "env", APR_ARRAY_IDX(app->env, i, const char *));
+    for (i = 0; i < spec->env->nelts; i++) {
+        fcgi_pm_proto_put(rec, FCGI_PM_K_ENV,
+                          APR_ARRAY_IDX(spec->env, i, const char *));
     }
-    /* PassEnv takes httpd's value now, so a changed value restarts the app. */
-    for (i = 0; i < app->passenv->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(app->passenv, i, const char *);
-        const char *value = getenv(name);
-        if (value) {
-            fcgi_pm_proto_put(rec, "env", apr_pstrcat(p, name, "=", value, NULL));
-        }
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_PROCESSES, spec->processes);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_PROCESSES, spec->max_processes);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_IDLE_TIMEOUT, spec->idle_timeout);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_UID, spec->uid);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_GID, spec->gid);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_GROUPS, spec->groups);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_WORKDIR, spec->workdir);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_RESTART_ON_GRACEFUL,
+                          spec->restart_on_graceful);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_SHUTDOWN_TIMEOUT, spec->shutdown_timeout);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_STOP_SIGNAL, spec->stop_signal);
+    if (spec->restart_file) {
+        fcgi_pm_proto_put(rec, FCGI_PM_K_RESTART_FILE, spec->restart_file);
     }
-    fcgi_pm_proto_put_int(rec, "processes", app->processes);
-    fcgi_pm_proto_put_int(rec, "max_processes",
-                          app->max_processes ? app->max_processes : app->processes);
-    fcgi_pm_proto_put_int(rec, "idle_timeout", app->idle_timeout);
-    fcgi_pm_proto_put_int(rec, "uid", (long)uid);
-    fcgi_pm_proto_put_int(rec, "gid", (long)gid);
-    /* The worker's whole group list, decided here (the group database is
-     * read by the parent, never by the child between fork and exec). */
-    fcgi_pm_proto_put(rec, "groups",
-                      fcgi_pm_identity_worker_groups(p, app, uid, gid));
-    fcgi_pm_proto_put(rec, "workdir", app->workdir);
-    fcgi_pm_proto_put_int(rec, "restart_on_graceful", app->restart_on_graceful);
-    fcgi_pm_proto_put_int(rec, "shutdown_timeout", app->shutdown_timeout);
-    fcgi_pm_proto_put(rec, "stop_signal", app->stop_signal);
-    if (app->restart_file) {
-        fcgi_pm_proto_put(rec, "restart_file", app->restart_file);
+    if (spec->sock_dev || spec->sock_ino) {
+        fcgi_pm_proto_put_int(rec, FCGI_PM_K_SOCK_DEV, spec->sock_dev);
+        fcgi_pm_proto_put_int(rec, FCGI_PM_K_SOCK_INO, spec->sock_ino);
     }
     return rec;
+}
+
+static const char *dup_or_null(apr_pool_t *p, const char *v)
+{
+    return *v ? apr_pstrdup(p, v) : NULL;
+}
+
+int fcgi_pm_proto_app_decode(apr_pool_t *p, const char *payload,
+                             apr_size_t len, fcgi_pm_app_spec *out)
+{
+    const char *pos = payload, *end = payload + len, *k, *v;
+
+    memset(out, 0, sizeof(*out));
+    out->argv = apr_array_make(p, 4, sizeof(const char *));
+    out->env = apr_array_make(p, 4, sizeof(const char *));
+    while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
+        if (!strcmp(k, FCGI_PM_K_NAME))              out->name = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_ADDR))         out->addr = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_SOCKET_PATH))  out->socket_path = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_ARG))          APR_ARRAY_PUSH(out->argv, const char *) = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_ENV))          APR_ARRAY_PUSH(out->env, const char *) = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_PROCESSES))    out->processes = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_MAX_PROCESSES)) out->max_processes = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_IDLE_TIMEOUT)) out->idle_timeout = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_UID))          out->uid = atol(v);
+        else if (!strcmp(k, FCGI_PM_K_GID))          out->gid = atol(v);
+        else if (!strcmp(k, FCGI_PM_K_GROUPS))       out->groups = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_WORKDIR))      out->workdir = dup_or_null(p, v);
+        else if (!strcmp(k, FCGI_PM_K_RESTART_ON_GRACEFUL)) out->restart_on_graceful = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_SHUTDOWN_TIMEOUT))    out->shutdown_timeout = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_STOP_SIGNAL))  out->stop_signal = dup_or_null(p, v);
+        else if (!strcmp(k, FCGI_PM_K_RESTART_FILE)) out->restart_file = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_SOCK_DEV))     out->sock_dev = atol(v);
+        else if (!strcmp(k, FCGI_PM_K_SOCK_INO))     out->sock_ino = atol(v);
+    }
+    return out->name && out->addr && out->argv->nelts > 0 ? 0 : -1;
 }
