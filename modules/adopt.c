@@ -102,8 +102,11 @@ void fcgi_pm_adopt_predecessor(server_rec *s, fcgi_pm_app *apps,
                 }
             }
         }
-        if (!root) {              /* the root died: its first survivor */
+        if (!root && m > 0) {     /* the root died: its first survivor */
             root = members[--m];
+        }
+        if (!root) {
+            continue;             /* (c[i] itself is always in the group) */
         }
         app = pgid > 1 ? app_of_group(apps, c, kept, pgid) : NULL;
         if (app) {

@@ -122,10 +122,11 @@ static const char *words(apr_pool_t *p, const char *args, const char *what,
 static const char *one_word(apr_pool_t *p, const char *args, const char *what,
                             const char **out)
 {
-    apr_array_header_t *w;
+    apr_array_header_t *w = NULL;
     const char *err = words(p, args, what, 1, 1, &w);
 
-    if (!err) {
+    *out = "";
+    if (!err && w) {
         *out = APR_ARRAY_IDX(w, 0, const char *);
     }
     return err;

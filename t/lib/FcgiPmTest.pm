@@ -418,6 +418,7 @@ sub _run {
     my %env = (
         PATH => '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         LANG => 'C',
+        sanitizer_env(),
         %{ $self->{env} },
     );
     my $pid = fork;
@@ -502,6 +503,16 @@ sub port_open {
     return 0 unless $s;
     close $s;
     return 1;
+}
+
+# `make test-asan` sets FCGI_PM_PRELOAD (the sanitizer runtimes, which
+# must come before everything in a process that dlopen()s an instrumented
+# module) and ASAN_OPTIONS/UBSAN_OPTIONS; only httpd's commands get them,
+# not perl.
+sub sanitizer_env {
+    my $pre = $ENV{FCGI_PM_PRELOAD} or return ();
+    return (LD_PRELOAD => $pre,
+            map { defined $ENV{$_} ? ($_ => $ENV{$_}) : () } qw(ASAN_OPTIONS UBSAN_OPTIONS));
 }
 
 # start(): apache2 -k start, then wait until the pid file names a live
