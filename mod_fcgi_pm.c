@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_fcgi_pm: FastCGI process manager for Apache httpd 2.4.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fcgi-pm-status handler and the mod_status section.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The persistent manager: its event loop, signals and the configuration
  * generations it receives.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SetHandler fcgi-pm-status and the mod_status section: the formats of
  * the status page (see fcgi_pm_status.h for them and what the figures

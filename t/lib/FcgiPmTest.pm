@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package FcgiPmTest;
 
 # Test harness for mod_fcgi_pm.
