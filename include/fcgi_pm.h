@@ -30,6 +30,13 @@
 #define FCGI_PM_PROTO_VERSION 2
 #endif
 
+/*
+ * Release of mod_fcgi_pm, the one place it is written: the server banner
+ * ("mod_fcgi_pm/VERSION"), the status page and the manager's start line
+ * show it.  Independent of the protocol version above.
+ */
+#define FCGI_PM_VERSION "0.9.0"
+
 #define FCGI_PM_MAX_APPS        256   /* apps in one configuration */
 #define FCGI_PM_MAX_PROCESSES   64    /* workers of one app (Processes, MaxProcesses) */
 #define FCGI_PM_NAME_MAX        64    /* app name, including the NUL */
