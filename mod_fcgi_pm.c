@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_fcgi_pm: FastCGI process manager for Apache httpd 2.4.
  *
@@ -125,6 +126,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
+    ap_add_version_component(pconf, "mod_fcgi_pm/" FCGI_PM_VERSION);
     return fcgi_pm_parent_post_config(pconf, s,
         ap_get_module_config(s->module_config, &fcgi_pm_module));
 }

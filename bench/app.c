@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * app.c - the FastCGI application every bench/run contender serves.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Start a demo httpd with mod_fcgi_pm and an example app on 127.0.0.1.
 #   make -f Makefile.apxs demo            (PORT=8080 DEMO_DIR=/tmp/fcgi-pm-demo)
 # Stop it with the command it prints.

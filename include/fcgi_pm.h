@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_fcgi_pm: shared definitions.
  *
@@ -28,6 +29,13 @@
 #ifndef FCGI_PM_PROTO_VERSION
 #define FCGI_PM_PROTO_VERSION 2
 #endif
+
+/*
+ * Release of mod_fcgi_pm, the one place it is written: the server banner
+ * ("mod_fcgi_pm/VERSION"), the status page and the manager's start line
+ * show it.  Independent of the protocol version above.
+ */
+#define FCGI_PM_VERSION "0.9.0"
 
 #define FCGI_PM_MAX_APPS        256   /* apps in one configuration */
 #define FCGI_PM_MAX_PROCESSES   64    /* workers of one app (Processes, MaxProcesses) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A manager re-forked after its predecessor died takes over the
  * predecessor's workers (manager only).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Who workers run as: User/Group arguments (names, or #uid/#gid as httpd
  * takes them), the uid, gid and group list of an app's workers, computed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The httpd parent's side: keep one manager running across generations
  * and hand it each generation's apps.

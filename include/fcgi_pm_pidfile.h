@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The manager's pid file, written and read by root in a directory that
  * may be writable by others: never through a symlink, never blocking on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Readers of /proc (Linux): the one place that knows its file formats.
  *

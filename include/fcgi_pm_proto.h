@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Messages from the httpd parent to the manager (and the manager's short
  * answers), over a SOCK_SEQPACKET socketpair so that each message arrives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * FcgiPmPass: hand a request to mod_proxy_fcgi for an app's socket.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Listen sockets of the apps and descriptor housekeeping.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The listen queue of each app's socket, read from the kernel's socket
  * diagnostics (NETLINK_SOCK_DIAG), for the status page.

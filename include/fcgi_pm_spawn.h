@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Worker processes: start one, signal one safely, describe how it ended.
  *

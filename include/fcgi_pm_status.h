@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fcgi-pm-status handler and the mod_status section.
  *
@@ -7,6 +8,11 @@
  *   ?format=prometheus   Prometheus text exposition format 0.0.4,
  *                        metric names fcgi_pm_*, labels app, pid, state
  *   ?auto (?format=auto) "Key: value" lines, like mod_status ?auto
+ *
+ * Every format, and the mod_status section, first names the release of the
+ * module that serves the page (FCGI_PM_VERSION; "version", "protocol";
+ * Prometheus: fcgi_pm_build_info{version,protocol} 1).  A manager started
+ * by an earlier module of the same protocol may still run older code.
  *
  * Manager figures: pid, start time, uptime, "generation" (the httpd
  * configuration generation the manager applied last, AP_SQ_CONFIG_GEN: 1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The status page's snapshot of the shared table (status.c), and what
  * its renderers (status_render.c) read from it.  Private to those two.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A worker's process tree (manager only): the process the manager forked
  * and every process it forks, each pinned by a pidfd and checked before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Worker log: what a worker writes to its stderr, into httpd's error log.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Workers' stderr streams (manager only): each worker writes to a pipe
  * of its own, opened at spawn and polled by the manager's loop; its lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Taking over a dead predecessor's workers (see fcgi_pm_adopt.h).
  */

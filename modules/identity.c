@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Who workers run as (see fcgi_pm_identity.h).
  */

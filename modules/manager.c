@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The persistent manager: its event loop, signals and the configuration
  * generations it receives.
@@ -692,8 +693,9 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
                           pid_t parent)
 {
     init_manager(ctl, table, s, parent);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, M.s, "manager running, pid %ld",
-                 (long)getpid());
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, M.s,
+                 "manager running, pid %ld, mod_fcgi_pm/%s, protocol %u",
+                 (long)getpid(), FCGI_PM_VERSION, FCGI_PM_PROTO_VERSION);
     for (;;) {
         struct pollfd *pfd;
         apr_time_t now = apr_time_now();

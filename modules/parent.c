@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The httpd parent's side of mod_fcgi_pm.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The manager's pid file (see fcgi_pm_pidfile.h).
  */

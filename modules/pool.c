@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One app's pool of workers (see fcgi_pm_pool.h).
  *

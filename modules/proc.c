@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Readers of /proc (see fcgi_pm_proc.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Parent -> manager messages (see fcgi_pm_proto.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * FcgiPmPass NAME: the request goes to mod_proxy_fcgi, exactly as with
  * SetHandler "proxy:unix:/path/NAME.sock|fcgi://localhost", so the data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Listen queues from the kernel's socket diagnostics (NETLINK_SOCK_DIAG:
  * what "ss -l" shows as Recv-Q for a listening socket), see

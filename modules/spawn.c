@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Worker processes: fork/exec with dropped privileges, signals.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The status page's snapshot of the table (see fcgi_pm_status_snapshot.h;
  * the formats are rendered in status_render.c).

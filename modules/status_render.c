@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SetHandler fcgi-pm-status and the mod_status section: the formats of
  * the status page (see fcgi_pm_status.h for them and what the figures
@@ -286,6 +287,8 @@ static void render_html(request_rec *r, const status_snapshot *s)
               ap_escape_html(p, ap_get_server_name(r)), "</h1>\n", NULL);
     ap_rvputs(r, "<dl><dt>Current time: ", human_time(p, s->now), "</dt>\n",
               NULL);
+    ap_rprintf(r, "<dt>Version: mod_fcgi_pm/%s, manager protocol %u</dt>\n",
+               FCGI_PM_VERSION, FCGI_PM_PROTO_VERSION);
     if (!s->attached || (s->manager_pid <= 0 && s->napps == 0)) {
         ap_rputs("<dt>No process manager: no app is configured.</dt></dl>\n"
                  "</body></html>\n", r);
@@ -432,7 +435,10 @@ static void render_json(request_rec *r, const status_snapshot *s)
     int i;
 
     ap_set_content_type(r, "application/json");
-    ap_rputs("{\n  \"manager\": {", r);
+    ap_rputs("{\n  ", r);
+    json_str(r, "version", FCGI_PM_VERSION, ", ");
+    json_int(r, "protocol", FCGI_PM_PROTO_VERSION, ",\n  ");
+    ap_rputs("\"manager\": {", r);
     json_int(r, "pid", s->manager_pid, ", ");
     ap_rprintf(r, "\"up\": %s, ", s->manager_up ? "true" : "false");
     json_time(r, "started", s->manager_started, ", ");
@@ -533,6 +539,13 @@ static void render_prometheus(request_rec *r, const status_snapshot *s)
                                    "\"", NULL);
     }
 
+    prom_head(r, "fcgi_pm_build_info", "gauge",
+              "Release (label version) and manager protocol (label protocol) "
+              "of the module that serves this page: always 1.");
+    prom_sample(r, "fcgi_pm_build_info",
+                apr_psprintf(p, "version=\"%s\",protocol=\"%u\"",
+                             escape(p, FCGI_PM_VERSION, ESC_PROM_LABEL),
+                             FCGI_PM_PROTO_VERSION), 1);
     prom_head(r, "fcgi_pm_manager_up", "gauge",
               "1 when the process manager is running.");
     prom_sample(r, "fcgi_pm_manager_up", NULL, s->manager_up);
@@ -708,6 +721,8 @@ static void render_auto(request_rec *r, const status_snapshot *s)
     int i, j;
 
     ap_set_content_type(r, "text/plain; charset=utf-8");
+    ap_rprintf(r, "Version: %s\nProtocol: %u\n", FCGI_PM_VERSION,
+               FCGI_PM_PROTO_VERSION);
     ap_rprintf(r, "ManagerPid: %ld\nManagerUp: %d\n", (long)s->manager_pid,
                s->manager_up);
     if (!s->attached) {
@@ -862,6 +877,7 @@ static int status_hook(request_rec *r, int flags)
     int i;
 
     if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "FcgiPmVersion: %s\n", FCGI_PM_VERSION);
         ap_rprintf(r, "FcgiPmManagerPid: %ld\nFcgiPmApps: %d\n"
                    "FcgiPmWorkers: %d\nFcgiPmBusyWorkers: %d\n"
                    "FcgiPmIdleWorkers: %d\nFcgiPmRequests: %" APR_UINT64_T_FMT
@@ -871,7 +887,8 @@ static int status_hook(request_rec *r, int flags)
                    s->in_flight);
         return OK;
     }
-    ap_rputs("<hr />\n<h2>mod_fcgi_pm</h2>\n", r);
+    ap_rputs("<hr />\n<h2>mod_fcgi_pm</h2>\n"
+             "<p>Version: mod_fcgi_pm/" FCGI_PM_VERSION "</p>\n", r);
     if (!s->attached || (s->manager_pid <= 0 && s->napps == 0)) {
         ap_rputs("<p>No process manager: no app is configured.</p>\n", r);
         return OK;

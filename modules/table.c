@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The shared-memory table (see fcgi_pm_table.h for who writes what).
  */

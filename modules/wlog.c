@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Worker log: a pipe per worker, read in bounded slices, logged line by
  * line under a per-app rate limit (see fcgi_pm_wlog.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Workers' stderr streams (see fcgi_pm_wout.h): one pipe per worker,
  * polled by the manager's loop, each read in bounded slices

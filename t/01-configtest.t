@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 01-configtest.t - "apache2 -f CONF -t" rejects bad mod_fcgi_pm
 # configuration with an error naming the config file and the line of the
 # offending directive, and accepts a valid configuration ("Syntax OK")

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 02-requests.t - requests routed by FcgiPmPass reach the right workers with
 # the FastCGI environment mod_proxy_fcgi sends; responses (status, headers,
 # streamed and large bodies) pass through; Env/PassEnv/WorkingDirectory

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 03-graceful.t - the manager survives gracefuls and restarts; workers of an
 # app with RestartOnGraceful On (default) are all replaced at each graceful,
 # those of an app with RestartOnGraceful Off are kept; a changed app is

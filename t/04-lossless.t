@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 04-lossless.t - gracefuls under load lose nothing: 16 concurrent clients,
 # at least 2000 requests, 5% of them "?sleep=1000" (in flight across the
 # reloads), 5 gracefuls spaced ~1.5 s: zero failed requests, zero non-2xx,

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 05-slowstart.t - an app that takes 3 s to start (START_DELAY_MS=3000):
 # across 3 gracefuls, a steady trickle of requests never waits for the
 # start-up (no request takes >= 2500 ms), because new workers are ready

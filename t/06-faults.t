@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 06-faults.t - a worker killed with SIGKILL is replaced (new pid, child of
 # the manager) while requests keep succeeding; the manager killed with
 # SIGKILL is re-forked by the httpd parent (new pid, same parent) while a

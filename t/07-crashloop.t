@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 07-crashloop.t - an app whose workers exit at once (CRASH_AT_START=1):
 # httpd stays up, requests to it get a fast 503, the manager backs off
 # exponentially ("backing off ... for N s", N doubling, logged once per

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 08-privileges.t - workers never run as root and never with httpd's Group
 # unless told: by default as httpd's User with group nogroup (and no
 # supplementary www-data or root group), as the app's User/Group when set

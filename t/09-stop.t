@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 09-stop.t - "-k stop" leaves no manager, no worker and no socket behind
 # (within a bounded time, ShutdownTimeout 3); "-k start" right after works;
 # "-k graceful-stop" lets an in-flight request (sleep=2000) finish with 200,

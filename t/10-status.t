@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 10-status.t - SetHandler fcgi-pm-status through a real httpd.
 #
 # - HTML (default), ?format=json, ?format=prometheus and ?auto answer 200

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 11-control.t - steering apps without an Apache reload, and logs that
 # follow the current error log.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 12-upgrade.t - the module file is replaced by a build speaking another
 # parent-manager protocol (as a Debian package upgrade does), then a
 # graceful: a new manager takes over the sockets, the old one retires its

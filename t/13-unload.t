@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 13-unload.t - httpd reloaded without mod_fcgi_pm (a2dismod, then a
 # graceful): the manager notices that no configuration follows and retires
 # its workers; httpd itself serves on.

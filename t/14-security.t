@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 14-security.t - root never trusts what less-privileged processes can write
 # (issue 8).  A helper process that drops to www-data (httpd's User, the
 # identity of code running in an httpd child or in a default worker) plays

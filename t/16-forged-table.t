@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 16-forged-table.t - root never acts on what httpd's children can write
 # (issue 8; the class of CVE-2007-3304).  httpd's children map the shared
 # table read-write: code running in one of them (simulated here by

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 19-worker-output.t - what workers write to stderr reaches the error log,
 # bounded: each worker has a pipe of its own, so
 #   - a short line is logged as "app NAME: worker PID: LINE" (control

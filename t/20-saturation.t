@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 20-saturation.t - php-cgi recycling under saturating load (issue 7).
 #
 # php-cgi exits by itself after PHP_FCGI_MAX_REQUESTS requests.  With more

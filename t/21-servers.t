@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 21-servers.t - real FastCGI servers from Debian's packages (issue 7).
 #
 # One httpd runs five apps, each a server that does not simply block in

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 22-storm.t - signal storms never make the manager stop or restart
 # (issue 7).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 23-inherit.t - nothing a worker does to its fd 0 breaks the next worker
 # (issue 7).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 24-rolls.t - overlapping rolls never run out of worker slots (issue 7).
 #
 # Processes 60 and 60 clients whose requests take 2 s: at each graceful the

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 25-undisturbed.t - retiring a worker never disturbs a request (issue 7).
 #
 # 1. t/apps/waiter.c waits during each request ("wait=1500") in epoll_wait()

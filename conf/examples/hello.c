@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The demo app: a plain libfcgi program.  mod_fcgi_pm starts it with its
  * listen socket on fd 0, so it needs no address of its own.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # app.psgi - PSGI app for the mod_fcgi_pm test suite, run by
 # "plackup -s FCGI -E deployment app.psgi" on the listen socket it inherits
 # as fd 0 (Plack::Handler::FCGI uses STDIN when it is a socket; --listen and

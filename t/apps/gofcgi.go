@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gofcgi.go - Go net/http/fcgi worker for the mod_fcgi_pm test suite.
 //
 // Build (standard library only):

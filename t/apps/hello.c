@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hello.c - FastCGI test application for the mod_fcgi_pm test suite.
  *

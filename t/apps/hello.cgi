@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # hello.cgi - CGI script run by fcgiwrap in the mod_fcgi_pm test suite.
 # PID is the script's shell, PPID the fcgiwrap process that ran it.
 # "sleep=MS" (whole seconds and milliseconds) sleeps before answering.

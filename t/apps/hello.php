@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // hello.php - executed by php-cgi workers in the mod_fcgi_pm test suite.
 if (isset($_GET['sleep'])) {
     usleep((int)$_GET['sleep'] * 1000);

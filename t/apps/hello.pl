@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # hello.pl - Perl FCGI worker for the mod_fcgi_pm test suite.
 #
 # Accepts on fd 0 (the listen socket handed over by the process manager).

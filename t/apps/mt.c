@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mt.c - multi-threaded libfcgi worker for the mod_fcgi_pm test suite.
  *

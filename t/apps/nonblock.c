@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nonblock.c - libfcgi worker that puts its listen socket (fd 0) in
  * non-blocking mode, as Go's runtime and flup's forking server do, for the

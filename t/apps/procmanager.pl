@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # procmanager.pl - classic FCGI::ProcManager deployment for the mod_fcgi_pm
 # test suite: the process the manager starts forks n_processes (2) children
 # that accept on the inherited fd 0; it only supervises them.

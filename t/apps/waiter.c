@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * waiter.c - libfcgi worker that waits inside system calls with a timeout
  * during a request, for the mod_fcgi_pm test suite.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package FcgiPmTest;
 
 # Test harness for mod_fcgi_pm.
@@ -315,6 +316,7 @@ EOT
 #   mpm, module, proxy_fcgi   override the object's settings
 #   sockdir                   FcgiPmSocketDir (default ROOT/fcgi-sock; 0 = omit)
 #   mime                      load mod_mime (default 1)
+#   loglevel                  LogLevel (default info)
 sub conf_text {
     my ($self, $body, %opt) = @_;
     my $root = $self->{root};
@@ -323,6 +325,7 @@ sub conf_text {
     my $module = exists $opt{module} ? $opt{module} : $self->{module};
     my $proxy_fcgi = exists $opt{proxy_fcgi} ? $opt{proxy_fcgi} : $self->{proxy_fcgi};
     my $mime = exists $opt{mime} ? $opt{mime} : 1;
+    my $loglevel = $opt{loglevel} // 'info';
     my $sockdir = exists $opt{sockdir} ? $opt{sockdir} : $self->sockdir;
     my $port = $self->{port};
     # FCGI_PM_MODULE, when set (even after new()), wins over the copy.
@@ -336,7 +339,7 @@ sub conf_text {
     $c .= "DefaultRuntimeDir \"$root/run\"\n";
     $c .= "Mutex file:$root/run default\n";
     $c .= "ErrorLog \"$root/logs/error.log\"\n";
-    $c .= "LogLevel info\n";
+    $c .= "LogLevel $loglevel\n";
     $c .= "LogFormat \"%h %{%s}t.%{msec_frac}t \\\"%r\\\" %>s %b %D\" timing\n";
     $c .= "CustomLog \"$root/logs/access.log\" timing\n";
     $c .= "LoadModule mpm_${mpm}_module $MODULES_DIR/mod_mpm_$mpm.so\n";
