@@ -19,7 +19,7 @@
  *    handler only sets a flag that every thread reads before its next
  *    accept()), a busy worker may also be stopped and signalled in a
  *    thread that no request can lose: a single-threaded worker standing in
- *    its own code, in no system call; or, by tgkill(), a thread of a
+ *    its own code, in no system call (on a CPU or preempted); or, by tgkill(), a thread of a
  *    multi-threaded one that waits in accept() on the app's socket (it
  *    ends there; the others end after their current request).  A busy
  *    worker is otherwise left alone, looked at less and less often.  A
@@ -92,7 +92,9 @@ static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int what)
     idle = what != SEND_THREAD && !before.busy && before.in_calls;
     usr1_one = what != SEND_KILL && app->stop_signal == SIGUSR1
                && before.nprocs == 1 && !w->root_exited;
-    own_code = what == SEND_STOP && usr1_one && before.busy && before.running;
+    /* In its own code: on a CPU, or preempted there (a loaded machine). */
+    own_code = what == SEND_STOP && usr1_one && before.busy
+               && (before.running || before.user_single);
     in_accept = usr1_one && before.root_accept_tid > 0 && before.stop_safe;
     if (!idle && !own_code && !in_accept) {
         return 0;                 /* do not even stop it: back off */
