@@ -19,9 +19,36 @@
 #include "apr_shm.h"
 #include "apr_time.h"
 
+#include <stddef.h>
+
 #define FCGI_PM_TABLE_MAGIC   0x46435054u  /* "FCPT" */
-#define FCGI_PM_TABLE_LAYOUT_N 2           /* bump when the structs change */
+#define FCGI_PM_TABLE_LAYOUT_N 2           /* bump (with FCGI_PM_PROTO_VERSION)
+                                            * when the structs change */
 #define FCGI_PM_TABLE_LAYOUT  ((apr_uint32_t)FCGI_PM_TABLE_LAYOUT_N)
+
+/*
+ * The layout below is checked at build time, field by field (offset and
+ * size, as on LP64 Linux: x86_64, aarch64; other ABIs skip the checks).
+ * A failing FCGI_PM_TABLE_AT means the table's layout changed.  Then bump
+ * FCGI_PM_TABLE_LAYOUT_N and FCGI_PM_PROTO_VERSION (fcgi_pm.h), both: the
+ * running manager keeps writing the segment it was forked with until a
+ * manager of the new protocol takes over, so a new layout number alone
+ * leaves httpd's new children reading a segment nobody writes.  Then
+ * update the numbers here.  See docs/INTERNALS.md, "Compatibility rules".
+ */
+#if defined(__LP64__)
+#define FCGI_PM_TABLE_AT(type, field, off, size)                            \
+    _Static_assert(offsetof(type, field) == (off)                          \
+                   && sizeof(((type *)0)->field) == (size),                \
+                   #type "." #field " moved or changed size: bump "         \
+                   "FCGI_PM_TABLE_LAYOUT_N and FCGI_PM_PROTO_VERSION")
+#define FCGI_PM_TABLE_SIZE(type, size)                                      \
+    _Static_assert(sizeof(type) == (size), "sizeof(" #type ") changed: "   \
+                   "bump FCGI_PM_TABLE_LAYOUT_N and FCGI_PM_PROTO_VERSION")
+#else
+#define FCGI_PM_TABLE_AT(type, field, off, size) _Static_assert(1, "")
+#define FCGI_PM_TABLE_SIZE(type, size) _Static_assert(1, "")
+#endif
 
 /* Workers shown per app (the manager keeps any number; more are counted
  * in "alive" but not listed). */
@@ -66,6 +93,19 @@ typedef struct {
     apr_time_t kill_at;                 /* SIGKILL deadline while retiring */
 } fcgi_pm_worker_slot;
 
+/* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above). */
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, pid, 0, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, state, 4, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, generation, 8, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, adopted, 12, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, signalled, 16, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, activity, 20, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, processes, 24, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, started, 32, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, ready_at, 40, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, kill_at, 48, 8);
+FCGI_PM_TABLE_SIZE(fcgi_pm_worker_slot, 56);
+
 typedef struct {
     volatile apr_uint32_t state;        /* fcgi_pm_app_state */
     char name[FCGI_PM_NAME_MAX];
@@ -90,6 +130,29 @@ typedef struct {
     fcgi_pm_worker_slot workers[FCGI_PM_WORKER_SLOTS];
 } fcgi_pm_app_slot;
 
+/* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above); the worker
+ * slots are FCGI_PM_WORKER_SLOTS (128) of 56 bytes. */
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, state, 0, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, name, 4, 64);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, addr, 68, 128);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, generation, 196, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, processes, 200, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, ready, 204, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, alive, 208, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, requests, 212, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, in_flight, 216, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, restarts, 220, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, crashes, 224, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, failed_starts, 228, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, backoff_step, 232, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, backoff_seconds, 236, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, backoff_until, 240, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, created, 248, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, last_exit_time, 256, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, last_exit_status, 264, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, workers, 272, 128 * 56);
+FCGI_PM_TABLE_SIZE(fcgi_pm_app_slot, 7440);
+
 typedef struct {
     apr_uint32_t magic;
     apr_uint32_t layout;
@@ -103,6 +166,21 @@ typedef struct {
     volatile apr_uint32_t reloads;      /* generations received by managers */
     fcgi_pm_app_slot apps[FCGI_PM_TABLE_APPS];
 } fcgi_pm_table;
+
+/* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above): a 48-byte
+ * header, then FCGI_PM_TABLE_APPS (512) app slots of 7440 bytes. */
+FCGI_PM_TABLE_AT(fcgi_pm_table, magic, 0, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, layout, 4, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, max_apps, 8, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, max_workers, 12, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, manager_pid, 16, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, manager_forks, 20, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, manager_started, 24, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_table, created, 32, 8);
+FCGI_PM_TABLE_AT(fcgi_pm_table, generation, 40, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, reloads, 44, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, apps, 48, 512 * 7440);
+FCGI_PM_TABLE_SIZE(fcgi_pm_table, 48 + 512 * 7440);
 
 /* Find the table in the process pool or create it there (parent only). */
 apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out);

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,43 @@ typedef struct {
     pid_t dead_pid;              /* a manager that died, and its start: */
     unsigned long long dead_start;     /* its successor adopts its workers */
 } parent_state;
+
+/*
+ * Checked at build time (offsets and sizes as on LP64 Linux; other ABIs
+ * skip the checks):
+ *  - the stable prefix (magic, proto, manager_pid, ctl_fd): a failing
+ *    assert there cannot be fixed by bumping anything.  Modules of other
+ *    versions read these four fields at these offsets, whatever
+ *    FCGI_PM_PROTO_VERSION says: put the field back as it was.
+ *  - the rest: a module of the same protocol reuses the whole struct as
+ *    it finds it, so a failing assert there means FCGI_PM_PROTO_VERSION
+ *    (fcgi_pm.h) must be bumped.  Then update the numbers here.
+ * See docs/INTERNALS.md, "Compatibility rules".
+ */
+#if defined(__LP64__)
+#define STATE_AT(field, off, size, fix)                                     \
+    _Static_assert(offsetof(parent_state, field) == (off)                  \
+                   && sizeof(((parent_state *)0)->field) == (size),        \
+                   "parent_state." #field " moved or changed size: " fix)
+#define STABLE   "it is part of the stable prefix, put it back"
+#define PROTO    "bump FCGI_PM_PROTO_VERSION"
+STATE_AT(magic,          0,  4, STABLE);
+STATE_AT(proto,          4,  4, STABLE);
+STATE_AT(manager_pid,    8,  4, STABLE);
+STATE_AT(ctl_fd,         12, 4, STABLE);
+STATE_AT(generations,    16, 4, PROTO);
+STATE_AT(forked_at,      24, 8, PROTO);
+STATE_AT(quick_deaths,   32, 4, PROTO);
+STATE_AT(refork_pending, 36, 4, PROTO);
+STATE_AT(manager_start,  40, 8, PROTO);
+STATE_AT(dead_pid,       48, 4, PROTO);
+STATE_AT(dead_start,     56, 8, PROTO);
+_Static_assert(sizeof(parent_state) == 64,
+               "sizeof(parent_state) changed: " PROTO);
+#undef STATE_AT
+#undef STABLE
+#undef PROTO
+#endif
 
 #define QUICK_DEATH_SECONDS 10
 /* The first start waits this long for the apps' workers (their readiness

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,6 +35,38 @@ typedef struct {
     int n;
     sock_entry e[REGISTRY_SIZE];
 } sock_registry;
+
+/*
+ * Every version of the module reads the registry that an earlier one left
+ * under REGISTRY_KEY (a graceful after an upgrade keeps the sockets, and
+ * the connections queued on them).  Its layout is therefore frozen, and
+ * checked here (offsets and sizes as on LP64 Linux; other ABIs skip the
+ * checks).  A failing assert cannot be fixed by bumping a version number:
+ * a new key would make the next module find every socket "in use by
+ * another server" and serve 503s.  Put the struct back; a real change
+ * needs a migration from the old key.  FCGI_PM_MAX_APPS and
+ * FCGI_PM_ADDR_MAX are part of it, and so is the form of an app's
+ * address (config.c), which is the lookup key.
+ */
+#if defined(__LP64__)
+#define REGISTRY_AT(type, field, off, size)                                 \
+    _Static_assert(offsetof(type, field) == (off)                          \
+                   && sizeof(((type *)0)->field) == (size),                \
+                   #type "." #field " moved or changed size: the socket "  \
+                   "registry is read by every module version")
+REGISTRY_AT(sock_entry, addr, 0, 128);
+REGISTRY_AT(sock_entry, fd, 128, 4);
+REGISTRY_AT(sock_entry, generation, 132, 4);
+REGISTRY_AT(sock_entry, dev, 136, 8);
+REGISTRY_AT(sock_entry, ino, 144, 8);
+_Static_assert(sizeof(sock_entry) == 152, "sizeof(sock_entry) changed: the "
+               "socket registry is read by every module version");
+REGISTRY_AT(sock_registry, n, 0, 4);
+REGISTRY_AT(sock_registry, e, 8, 512 * 152);
+_Static_assert(sizeof(sock_registry) == 8 + 512 * 152, "sizeof(sock_registry) "
+               "changed: the socket registry is read by every module version");
+#undef REGISTRY_AT
+#endif
 
 /* The registry lives in the process pool, fixed-size, so that reloads
  * never grow the parent's memory. */
