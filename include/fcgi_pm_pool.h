@@ -81,6 +81,7 @@ struct fcgi_pm_app {
     int listen_fd;
     unsigned long listen_ino;     /* the socket's inode, as /proc shows it */
     fcgi_pm_app_config_state config_state;
+    int removal_said;             /* "no longer configured" was logged */
     fcgi_pm_app_slot *slot;       /* where it is published */
     fcgi_pm_pool_state run;       /* moves whole to the next record */
 };
@@ -109,9 +110,6 @@ int fcgi_pm_pool_alive(const fcgi_pm_app *app);
 
 /* Every worker the app wants is ready, or it backs off. */
 int fcgi_pm_pool_up(const fcgi_pm_app *app);
-
-/* The app and root pid of the worker PID belongs to (root or member). */
-fcgi_pm_app *fcgi_pm_pool_owner(fcgi_pm_app *apps, pid_t pid, pid_t *root);
 
 /* Take over a predecessor's worker tree ROOT with its MEMBERS (pids
  * already checked by the caller); every process of it is continued. */

@@ -781,8 +781,11 @@ const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
         if (strlen(app->addr) >= FCGI_PM_ADDR_MAX || (app->socket_path
             && strlen(app->socket_path) >= sizeof(sun.sun_path))) {
             return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: socket address '%s' "
-                                "is too long (shorten FcgiPmSocketDir)",
-                                app->defined_in, app->name, app->addr);
+                                "is too long (shorten FcgiPmSocketDir%s%s)",
+                                app->defined_in, app->name, app->addr,
+                                sc->socket_dir_where ? ", set at " : "",
+                                sc->socket_dir_where ? sc->socket_dir_where
+                                                     : "");
         }
         other = apr_hash_get(addrs, app->addr, APR_HASH_KEY_STRING);
         if (other) {

@@ -67,7 +67,7 @@ static struct {
     pid_t dead_pid;               /* a predecessor that died: adopt its */
     unsigned long long dead_start;/* workers at the next COMMIT */
     int ready_pending;            /* READY owed to the parent */
-    int applied;                  /* generations applied since we started */
+    int applied;                  /* a generation was applied since we started */
     apr_time_t orphaned_at;       /* END received, no BEGIN since (or 0) */
     int stopping;                 /* STOP_* */
 } M;
@@ -459,8 +459,13 @@ static void apply_generation(void)
             fcgi_pm_pool_free(app);
             continue;
         }
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
-                     "app %s: no longer configured; draining", app->name);
+        if (!app->removal_said) {
+            /* Once, when it leaves the configuration: an app still
+             * draining at later gracefuls is not announced again. */
+            app->removal_said = 1;
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+                         "app %s: no longer configured; draining", app->name);
+        }
         app->next = kept;
         kept = app;
     }
@@ -471,7 +476,7 @@ static void apply_generation(void)
     }
     M.t->generation = M.incoming_gen;
     M.t->reloads++;
-    M.applied++;
+    M.applied = 1;
     M.ready_pending = 1;
     write_pid_file();
 }

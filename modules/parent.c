@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 APLOG_USE_MODULE(fcgi_pm);
@@ -101,6 +102,8 @@ _Static_assert(sizeof(parent_state) == 64,
  * writes its pid file on time even when an app cannot be judged. */
 #define FIRST_START_WAIT_MS 5000
 #define QUICK_DEATHS_BEFORE_PAUSE 3
+/* Interrupted waits for the manager's answers retried, within the wait. */
+#define READ_EINTR_MAX 100
 
 /* One configuration generation's view, in pconf. */
 typedef struct {
@@ -109,6 +112,7 @@ typedef struct {
     fcgi_pm_server_conf *sc;
     parent_state *state;
     apr_proc_t manager;          /* registered as an "other child" */
+    char *answer_buf;            /* for the manager's answers */
 } parent_gen;
 
 static fcgi_pm_table *table;     /* this generation's pointer to the table */
@@ -253,34 +257,85 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
     return rv;
 }
 
-/* Read the manager's answers; with WAIT_MS > 0 wait for READY that long. */
+/* Now, on a clock that a change of the system time cannot move. */
+static apr_time_t monotonic_now(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return apr_time_now();
+    }
+    return apr_time_from_sec(ts.tv_sec) + ts.tv_nsec / 1000;
+}
+
+/* Read the manager's answers; with WAIT_MS > 0 wait for READY that long.
+ * Every way out is bounded: the wait is measured on the monotonic clock
+ * and never longer than WAIT_MS, EINTR is retried a bounded number of
+ * times, and any other failure (poll() or recvmsg() error, a socket in
+ * error, hung up or closed) ends it with one log line. */
 static void read_answers(parent_gen *g, int wait_ms)
 {
-    char *buf = apr_palloc(g->pconf, FCGI_PM_MSG_MAX);
-    apr_time_t until = apr_time_now() + apr_time_from_msec(wait_ms);
+    apr_time_t until = monotonic_now() + apr_time_from_msec(wait_ms);
     fcgi_pm_msg msg;
-    int rc;
+    int rc, interrupted = 0;
 
+    if (g->state->ctl_fd < 0) {
+        return;
+    }
+    if (!g->answer_buf) {
+        g->answer_buf = apr_palloc(g->pconf, FCGI_PM_MSG_MAX);
+    }
     for (;;) {
         struct pollfd pfd = { g->state->ctl_fd, POLLIN, 0 };
-        int left = (int)apr_time_as_msec(until - apr_time_now());
-        if (wait_ms > 0 && left <= 0) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, g->s,
-                         "apps not ready after %d s; serving anyway",
-                         wait_ms / 1000);
-            return;
-        }
-        if (poll(&pfd, 1, wait_ms > 0 ? left : 0) <= 0) {
-            if (wait_ms > 0 && errno == EINTR) {
-                continue;
-            }
-            if (wait_ms == 0) {
+        int left = 0;
+
+        if (wait_ms > 0) {
+            apr_time_t rest = until - monotonic_now();
+            if (rest <= 0) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, g->s,
+                             "apps not ready after %d s; serving anyway",
+                             wait_ms / 1000);
                 return;
             }
+            /* Rounded up, so that less than 1 ms left is not a spin. */
+            left = rest >= apr_time_from_msec(wait_ms)
+                   ? wait_ms : (int)((rest + 999) / 1000);
+        }
+        rc = poll(&pfd, 1, left);
+        if (rc < 0 && errno == EINTR && ++interrupted <= READ_EINTR_MAX) {
             continue;
         }
-        rc = fcgi_pm_proto_recv(g->state->ctl_fd, buf, &msg, 1);
+        if (rc < 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, g->s,
+                         "cannot wait for the manager's answers");
+            return;
+        }
+        if (rc == 0) {
+            if (wait_ms > 0) {
+                continue;        /* the deadline is checked above */
+            }
+            return;              /* nothing more to read now */
+        }
+        if (!(pfd.revents & POLLIN)) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, g->s,
+                         "the manager's control socket is %s",
+                         (pfd.revents & POLLNVAL) ? "not open"
+                         : (pfd.revents & POLLHUP) ? "closed" : "in error");
+            return;
+        }
+        rc = fcgi_pm_proto_recv(g->state->ctl_fd, g->answer_buf, &msg, 1);
+        if (rc < 0 && errno == EAGAIN && wait_ms > 0) {
+            continue;            /* poll() blocks again */
+        }
         if (rc <= 0) {
+            if (rc < 0 && errno != EAGAIN) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, errno, g->s,
+                             "cannot read the manager's answer");
+            }
+            else if (rc == 0) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, g->s,
+                             "the manager closed its control socket");
+            }
             return;
         }
         if (msg.fd >= 0) {

@@ -264,7 +264,9 @@ static void start_failed(fcgi_pm_app *app, pid_t pid, const char *how,
     if (now < app->run.backoff_until) {
         return;                   /* same backoff step: logged already */
     }
-    app->run.backoff_step++;
+    if (app->run.backoff_step <= 7) {
+        app->run.backoff_step++;  /* beyond 7 the cap holds: no wrap to 0 */
+    }
     app->run.backoff_seconds = app->run.backoff_step > 7 ? MAX_BACKOFF_S
                            : (1u << (app->run.backoff_step - 1));
     if (app->run.backoff_seconds > MAX_BACKOFF_S) {
@@ -378,23 +380,6 @@ int fcgi_pm_pool_reaped(fcgi_pm_app *apps, pid_t pid, int status, int stopping)
         }
     }
     return 0;
-}
-
-fcgi_pm_app *fcgi_pm_pool_owner(fcgi_pm_app *apps, pid_t pid, pid_t *root)
-{
-    fcgi_pm_app *app;
-    int i;
-
-    for (app = apps; app; app = app->next) {
-        for (i = 0; i < app->run.nworkers; i++) {
-            fcgi_pm_worker *w = &app->run.workers[i];
-            if (w->pid == pid || fcgi_pm_tree_member_index(w, pid) >= 0) {
-                *root = w->pid;
-                return app;
-            }
-        }
-    }
-    return NULL;
 }
 
 void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,

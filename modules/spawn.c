@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -148,9 +149,48 @@ static void child_chdir(const fcgi_pm_spawn_spec *spec)
     }
 }
 
-static void child_exec(const fcgi_pm_spawn_spec *spec)
+/* Close every descriptor from 3 up when close_range() is missing (Linux
+ * before 5.9), with system calls only: the entries of /proc/self/fd read
+ * by getdents64 into the stack (opendir() would allocate), else every
+ * number below MAX_FD, which the manager read before the fork. */
+static void child_close_from_3(long max_fd)
 {
-    int devnull, keep[1];
+    union {
+        struct dirent64 align;
+        char buf[4096];
+    } u;
+    long n, at, fd;
+    int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (dir < 0) {
+        for (fd = 3; fd < max_fd; fd++) {
+            (void)close((int)fd);
+        }
+        return;
+    }
+    while ((n = syscall(SYS_getdents64, dir, u.buf, sizeof(u.buf))) > 0) {
+        for (at = 0; at < n; at += ((struct dirent64 *)(u.buf + at))->d_reclen) {
+            const char *name = ((struct dirent64 *)(u.buf + at))->d_name;
+            if (((struct dirent64 *)(u.buf + at))->d_reclen == 0) {
+                break;
+            }
+            if (*name < '0' || *name > '9') {
+                continue;
+            }
+            for (fd = 0; *name >= '0' && *name <= '9'; name++) {
+                fd = fd * 10 + (*name - '0');
+            }
+            if (fd >= 3 && fd != dir) {
+                (void)close((int)fd);
+            }
+        }
+    }
+    (void)close(dir);
+}
+
+static void child_exec(const fcgi_pm_spawn_spec *spec, long max_fd)
+{
+    int devnull;
 
     if (setpgid(0, 0) != 0) {
         child_fail(spec, "setpgid");
@@ -169,8 +209,7 @@ static void child_exec(const fcgi_pm_spawn_spec *spec)
     if (syscall(SYS_close_range, 3U, ~0U, 0) != 0)
 #endif
     {
-        keep[0] = -1;
-        fcgi_pm_sock_close_fds_except(keep, 0);
+        child_close_from_3(max_fd);
     }
     fcgi_pm_sock_cloexec(0, 0);
     child_drop_privileges(spec);
@@ -197,15 +236,19 @@ pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec, int *pidfd)
     sigset_t all, saved;
     pid_t pid;
     int err;
+    long max_fd = sysconf(_SC_OPEN_MAX);  /* not async-signal-safe: here */
 
     *pidfd = -1;
+    if (max_fd <= 0) {
+        max_fd = 1024;
+    }
     sigfillset(&all);
     if (sigprocmask(SIG_BLOCK, &all, &saved) != 0) {
         return -1;
     }
     pid = fork();
     if (pid == 0) {
-        child_exec(spec);         /* never returns */
+        child_exec(spec, max_fd); /* never returns */
     }
     err = errno;
     (void)sigprocmask(SIG_SETMASK, &saved, NULL);
