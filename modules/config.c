@@ -578,7 +578,8 @@ void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
     out->socket_path = app->socket_path;
     out->argv = app->argv;
     out->env = apr_array_copy(p, app->env);
-    /* PassEnv takes httpd's value now, so a changed value restarts the app. */
+    /* PassEnv takes the value httpd has now (its start-up environment: a
+     * graceful does not change it; see t/27). */
     for (i = 0; i < app->passenv->nelts; i++) {
         const char *name = APR_ARRAY_IDX(app->passenv, i, const char *);
         const char *value = getenv(name);

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # 27-documented.t - promises of README.md that no other test asserts:
 #  (c) MaxProcesses below Processes fails configtest with the file, the
 #      line and the problem (either order of the two directives);
