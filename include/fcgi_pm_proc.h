@@ -79,6 +79,10 @@ typedef struct {
                                      * SIGSTOP/SIGCONT would break (EINTR) */
 } fcgi_pm_proc_look;
 
+/* 1 when the (main) thread of PID is in its own code, in no system call:
+ * one small read, for a last check right before stopping it. */
+int fcgi_pm_proc_in_own_code(pid_t pid);
+
 /* Look at PID.  CONNS is re-read after PID's descriptors when it holds
  * any socket besides the listen socket.  Returns 0, or -1 when PID is
  * gone. */

@@ -99,6 +99,11 @@ static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int what)
     if (!idle && !own_code && !in_accept) {
         return 0;                 /* do not even stop it: back off */
     }
+    if (own_code && !idle && !in_accept && !fcgi_pm_proc_in_own_code(w->pid)) {
+        /* The look takes milliseconds: a worker that went into a call
+         * since (a recv() with a timeout) would see EINTR on SIGCONT. */
+        return 0;
+    }
     fcgi_pm_tree_signal(w, SIGSTOP);
     if (fcgi_pm_tree_stopped(w)) {
         fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &after);

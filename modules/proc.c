@@ -498,6 +498,22 @@ static int holds_conn(const fd_facts *f, fcgi_pm_proc_conns *conns)
     return 0;
 }
 
+int fcgi_pm_proc_in_own_code(pid_t pid)
+{
+    char path[64], buf[256];
+    long nr;
+
+    if (pid <= 0) {
+        return 0;
+    }
+    snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+        return 0;
+    }
+    return !strncmp(buf, "running", 7)
+           || (sscanf(buf, "%ld", &nr) == 1 && nr == -1);
+}
+
 int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
                          fcgi_pm_proc_conns *conns, fcgi_pm_proc_look *out)
 {

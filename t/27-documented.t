@@ -156,7 +156,7 @@ like($t->get('/pe/?env=T27_PASSED')->{body}, qr/^ENV_T27_PASSED=one$/m,
 }
 TODO: {
     local $TODO = 'httpd\'s parent keeps the environment it was started with: a graceful '
-                . 'cannot change a PassEnv value (the README promises a restart on change)';
+                . 'cannot change a PassEnv value (README says so)';
     $t->{env}{T27_PASSED} = 'two';          # what "T27_PASSED=two apachectl graceful" does
     $t->graceful;
     my $rolled = wait_for(sub {
