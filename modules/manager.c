@@ -63,6 +63,7 @@ static struct {
     apr_uint32_t incoming_gen;
     const char *pid_file;
     pid_t takeover_pid;           /* predecessor to retire when we are ready */
+    int takeover_pidfd;           /* ... pinned (see pin_predecessor()) */
     apr_time_t takeover_by;
     pid_t dead_pid;               /* a predecessor that died: adopt its */
     unsigned long long dead_start;/* workers at the next COMMIT */
@@ -173,6 +174,61 @@ static void remove_pid_file(void)
     }
 }
 
+/* ------------------------------------------------------------- takeover */
+
+/* The manager we take over from (a module upgrade) is not our child but
+ * our sibling: root signals it only through a pidfd opened first and
+ * checked after (a root process of httpd's parent, older than us), so a
+ * pid that was reused by then is never signalled. */
+static void pin_predecessor(pid_t pid)
+{
+    fcgi_pm_proc_info them, us;
+    int fd;
+
+    if (M.takeover_pidfd >= 0) {
+        close(M.takeover_pidfd);
+        M.takeover_pidfd = -1;
+    }
+    M.takeover_pid = 0;
+    if (pid <= 1 || pid == getpid()) {
+        return;
+    }
+    fd = fcgi_pm_spawn_pidfd(pid);
+    if (fd < 0 || fcgi_pm_proc_info_get(pid, &them) != 0
+        || fcgi_pm_proc_info_get(getpid(), &us) != 0
+        || them.ppid != getppid() || them.uid != 0
+        || them.start_ticks > us.start_ticks) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, M.s,
+                     "pid %ld is not a previous manager (gone, or not httpd's "
+                     "root child older than us): not signalling it",
+                     (long)pid);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return;
+    }
+    M.takeover_pid = pid;
+    M.takeover_pidfd = fd;
+    M.takeover_by = apr_time_now() + apr_time_from_sec(TAKEOVER_WAIT_S);
+}
+
+/* SIGUSR2 (hand over) to the pinned predecessor, once. */
+static void retire_predecessor(void)
+{
+    if (M.takeover_pidfd >= 0
+        && fcgi_pm_spawn_signal(M.takeover_pid, M.takeover_pidfd, SIGUSR2) != 0
+        && errno != ESRCH) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
+                     "cannot tell the previous manager (pid %ld) to retire",
+                     (long)M.takeover_pid);
+    }
+    if (M.takeover_pidfd >= 0) {
+        close(M.takeover_pidfd);
+    }
+    M.takeover_pidfd = -1;
+    M.takeover_pid = 0;
+}
+
 /* ------------------------------------------------------------------ apps */
 
 /* A removed app whose workers are all gone: its socket goes too. */
@@ -268,8 +324,7 @@ static int tick(void)
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
                          "apps ready: telling the previous manager (pid %ld) "
                          "to retire", (long)M.takeover_pid);
-            kill(M.takeover_pid, SIGUSR2);
-            M.takeover_pid = 0;
+            retire_predecessor();
         }
     }
     if (M.orphaned_at && M.stopping == STOP_NONE) {
@@ -289,8 +344,7 @@ static int tick(void)
     }
     if (M.takeover_pid > 1) {
         if (now >= M.takeover_by) {
-            kill(M.takeover_pid, SIGUSR2);
-            M.takeover_pid = 0;
+            retire_predecessor();
         }
         else if (wait_ms < 0 || wait_ms > 1000) {
             wait_ms = 1000;
@@ -411,6 +465,27 @@ static void replace_app(fcgi_pm_app *old, fcgi_pm_app *new)
     }
 }
 
+/* Slots no app of ours publishes in (a dead manager's apps that are no
+ * longer configured) are freed: the router would find a stale one by
+ * name, in a state (backing off) nobody will ever change. */
+static void release_unowned_slots(void)
+{
+    fcgi_pm_app *app;
+    int i;
+
+    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
+        fcgi_pm_app_slot *a = &M.t->apps[i];
+        if (a->state == FCGI_PM_APP_FREE) {
+            continue;
+        }
+        for (app = M.apps; app && app->slot != a; app = app->next) {
+        }
+        if (!app) {
+            fcgi_pm_table_release_app(a);
+        }
+    }
+}
+
 static fcgi_pm_app *add_app(fcgi_pm_app *app)
 {
     fcgi_pm_app_slot *slot = fcgi_pm_table_claim_app(M.t, app->name, app->addr);
@@ -470,6 +545,7 @@ static void apply_generation(void)
         kept = app;
     }
     M.apps = kept;
+    release_unowned_slots();
     if (M.dead_pid > 1) {
         fcgi_pm_adopt_predecessor(M.s, M.apps, M.dead_pid, M.dead_start);
         M.dead_pid = 0;
@@ -511,8 +587,7 @@ static void handle_begin(const fcgi_pm_msg *msg)
             M.pid_file = apr_pstrdup(M.pool, v);
         }
         else if (!strcmp(k, FCGI_PM_K_TAKEOVER_PID)) {
-            M.takeover_pid = (pid_t)atol(v);
-            M.takeover_by = apr_time_now() + apr_time_from_sec(TAKEOVER_WAIT_S);
+            pin_predecessor((pid_t)atol(v));
         }
         else if (!strcmp(k, FCGI_PM_K_DEAD_PID)) {
             M.dead_pid = (pid_t)atol(v);
@@ -645,6 +720,7 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
      * must not reach us or our workers. */
     pid_t sid = setsid();
     memset(&M, 0, sizeof(M));
+    M.takeover_pidfd = -1;
     M.t = table;
     M.s = s;
     M.parent = parent;

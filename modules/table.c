@@ -64,10 +64,26 @@ fcgi_pm_app_slot *fcgi_pm_table_find_app(fcgi_pm_table *t, const char *name)
 fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
                                           const char *addr)
 {
+    fcgi_pm_app_slot *a = fcgi_pm_table_find_app(t, name);
     int i;
 
+    if (a) {
+        /* A dead manager's slot for this app (the caller has no app of
+         * that name): taken over, so that it is not listed twice and
+         * httpd's children, which find slots by name, keep counting in
+         * it.  Their counters stay; the manager's figures start anew. */
+        apr_uint32_t requests = a->requests, in_flight = a->in_flight;
+        a->state = FCGI_PM_APP_STARTING;
+        memset((char *)a + sizeof(a->state), 0, sizeof(*a) - sizeof(a->state));
+        apr_cpystrn(a->name, name, sizeof(a->name));
+        apr_cpystrn(a->addr, addr, sizeof(a->addr));
+        a->requests = requests;
+        a->in_flight = in_flight;
+        a->created = apr_time_now();
+        return a;
+    }
     for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
-        fcgi_pm_app_slot *a = &t->apps[i];
+        a = &t->apps[i];
         if (a->state == FCGI_PM_APP_FREE) {
             memset(a, 0, sizeof(*a));
             apr_cpystrn(a->name, name, sizeof(a->name));

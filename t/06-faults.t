@@ -15,7 +15,8 @@ use FcgiPmTest qw(wait_for pid_alive app_conf);
 
 my $t = FcgiPmTest->new;
 my $hello = $t->app('hello');
-$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 2', 'ShutdownTimeout 3'));
+$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 2', 'ShutdownTimeout 3')
+               . FcgiPmTest::status_conf());
 my $W = qr/--app=hello\b/;
 
 ok($t->start, 'httpd started');
@@ -107,6 +108,14 @@ subtest 'manager killed' => sub {
     is($t->httpd_pid, $httpd, 'httpd parent unchanged');
     is($t->generations, $gen, 'httpd did not restart itself (no new generation)');
     ok($t->wait_ok('/hello/', 10), 'app answers after the manager was replaced');
+    # The new manager takes the dead one's table slot over (by name) rather
+    # than claiming a second one: listed once, its request count goes on.
+    my $j = $t->status_json;
+    my @hello = grep { $_->{name} eq 'hello' } @{ $j ? $j->{apps} || [] : [] };
+    is(scalar @hello, 1, 'the status page lists hello once after the manager was replaced')
+        or diag(explain(\@hello));
+    cmp_ok(@hello ? $hello[0]{requests} // 0 : 0, '>=', $s->{total},
+           'its request count includes the requests before the manager died');
 };
 
 ok($t->stop, 'httpd stopped');
