@@ -36,6 +36,15 @@ typedef struct {
     fcgi_pm_worker *workers;
     int nworkers, workers_cap;
     apr_uint32_t roll;            /* bumped by each rolling restart */
+    int target;                   /* workers wanted now: Processes up to
+                                   * MaxProcesses (see grow_or_shrink()) */
+    apr_time_t queue_seen;        /* a connection waited in the listen
+                                   * queue at the last ticks since then */
+    apr_time_t last_grow;
+    apr_uint64_t busy_sum;        /* busy workers summed over ... */
+    apr_uint32_t busy_samples;    /* ... this many ticks ... */
+    apr_time_t busy_since;        /* ... since then (IdleTimeout window) */
+    apr_time_t busy_sampled;      /* the last of them */
     int blind_said;
     /* start-up failures and backoff */
     apr_uint32_t failed_starts;
@@ -71,7 +80,9 @@ struct fcgi_pm_app {
     gid_t gid;
     gid_t *groups;
     int ngroups;
-    int processes;
+    int processes;                /* the floor */
+    int max_processes;            /* the ceiling (>= processes) */
+    int idle_timeout;             /* seconds; 0: never shrink */
     int shutdown_timeout;
     int restart_on_graceful;
     int stop_signal;

@@ -79,6 +79,11 @@ typedef struct {
                                      * SIGSTOP/SIGCONT would break (EINTR) */
 } fcgi_pm_proc_look;
 
+/* Read and write calls PID has made so far (/proc/PID/io syscr + syscw:
+ * every request a worker serves adds some; one waiting in accept() adds
+ * none).  0 and *OUT, or -1. */
+int fcgi_pm_proc_io_calls(pid_t pid, unsigned long long *out);
+
 /* 1 when the (main) thread of PID is in its own code, in no system call:
  * one small read, for a last check right before stopping it. */
 int fcgi_pm_proc_in_own_code(pid_t pid);

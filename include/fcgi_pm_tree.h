@@ -36,6 +36,8 @@ typedef struct {
     apr_time_t kill_at;           /* retiring: SIGKILL deadline */
     apr_time_t next_look;
     int look_ms;                  /* retiring and busy: backs off */
+    unsigned long long io_calls;  /* at the last look (fcgi_pm_tree_io_calls) */
+    apr_time_t active_at;         /* last look that saw it busy or doing I/O */
     fcgi_pm_member *members;
     int nmembers, members_cap;
 } fcgi_pm_worker;
@@ -84,6 +86,9 @@ typedef struct {
 void fcgi_pm_tree_look(fcgi_pm_worker *w, unsigned long listen_ino,
                        const char *unix_path, int tcp_port,
                        fcgi_pm_tree_look_result *t);
+
+/* Read and write calls of every process of W's tree, summed. */
+unsigned long long fcgi_pm_tree_io_calls(const fcgi_pm_worker *w);
 
 /* Wait (briefly) until every process of W's tree stands still; 1 when it
  * does. */

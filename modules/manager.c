@@ -400,6 +400,9 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
         app->addr = spec.addr;
         app->socket_path = spec.socket_path;
         app->processes = spec.processes;
+        app->max_processes = spec.max_processes > spec.processes
+                             ? spec.max_processes : spec.processes;
+        app->idle_timeout = spec.idle_timeout;
         app->uid = (uid_t)spec.uid;
         app->gid = (gid_t)spec.gid;
         parse_groups(app, spec.groups ? spec.groups : "");
@@ -414,7 +417,8 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
         app->sock_ino = (ino_t)spec.sock_ino;
     }
     if (!decoded || app->processes < 1
-        || app->processes > FCGI_PM_MAX_PROCESSES || app->listen_fd < 0
+        || app->processes > FCGI_PM_MAX_PROCESSES
+        || app->max_processes > FCGI_PM_MAX_PROCESSES || app->listen_fd < 0
         || app->stop_signal == 0 || fstat(app->listen_fd, &st) != 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
                      "ignoring a malformed app record from httpd");

@@ -57,6 +57,9 @@ APLOG_USE_MODULE(fcgi_pm);
 #define IGNORED_STOP_S    2     /* see tick_retiring() */
 #define MAX_BACKOFF_S     60
 #define QUICK_EXITS_MAX   20    /* clean exits per second before backoff */
+#define GROW_WAIT_MS      100   /* a connection queued this long: grow */
+#define GROW_EVERY_MS     200   /* at most one more worker this often */
+#define BUSY_SAMPLE_MS    100   /* see shrink_when_idle() */
 
 static server_rec *S;
 
@@ -83,7 +86,6 @@ static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int what)
 {
     fcgi_pm_tree_look_result before, after;
     int idle, usr1_one, own_code, in_accept, sent = 0;
-
     fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &before);
     if (before.nprocs == 0) {
         return fcgi_pm_tree_alive(w) ? 0 : -1;
@@ -153,6 +155,7 @@ static fcgi_pm_worker *worker_new(fcgi_pm_app *app)
     memset(w, 0, sizeof(*w));
     w->pidfd = -1;
     w->started = apr_time_now();
+    w->active_at = w->started;
     w->phase = FCGI_PM_WORKER_STARTING;
     w->roll = app->run.roll;
     return w;
@@ -474,6 +477,16 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
     if (w->busy || t.waiting) {
         app->run.last_proven = now;
     }
+    if (app->max_processes > app->processes) {
+        /* Active: a look saw it hold a connection, or it made a read or
+         * write call since the last look (a look every 500 ms alone would
+         * miss short requests).  Picks whom shrink_when_idle() retires. */
+        unsigned long long io = fcgi_pm_tree_io_calls(w);
+        if (w->busy || io != w->io_calls) {
+            w->active_at = now;
+        }
+        w->io_calls = io;
+    }
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, S,
                  "app %s: worker %ld: %d processes, busy %d, waiting %d, "
                  "holds socket %d, in calls %d, running %d", app->name,
@@ -575,6 +588,110 @@ static void count_current(const fcgi_pm_app *app, int *alive, int *ready)
     }
 }
 
+/* A connection waits in the listen queue: no worker is in accept() on
+ * it (one that is takes it at once).  Nothing is accepted here. */
+static int connection_queued(const fcgi_pm_app *app)
+{
+    struct pollfd pfd = { app->listen_fd, POLLIN, 0 };
+
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/* One worker less when, over a whole IdleTimeout, the pool had a spare
+ * worker on average (the number of busy workers, sampled every
+ * BUSY_SAMPLE_MS from each worker's last look, averaged at most target-1)
+ * and no connection waited.  Requests go round the waiting workers, so
+ * no single worker stays idle under light load: the pool's average is
+ * what tells.  The one retired is the least recently active that is not
+ * busy (retiring never cuts a request anyway). */
+static void shrink_when_idle(fcgi_pm_app *app, apr_time_t now)
+{
+    fcgi_pm_pool_state *r = &app->run;
+    fcgi_pm_worker *victim = NULL;
+    int i, busy = 0;
+
+    for (i = 0; i < r->nworkers; i++) {
+        fcgi_pm_worker *w = &r->workers[i];
+        if (w->phase != FCGI_PM_WORKER_READY || w->roll != r->roll
+            || w->adopted || w->root_exited) {
+            continue;
+        }
+        busy += w->busy;
+        if (!w->busy && (!victim || w->active_at < victim->active_at)) {
+            victim = w;
+        }
+    }
+    if (r->queue_seen || !r->busy_since) {
+        r->busy_since = now;
+        r->busy_sum = 0;
+        r->busy_samples = 0;
+        return;
+    }
+    if (now - r->busy_sampled >= apr_time_from_msec(BUSY_SAMPLE_MS)) {
+        r->busy_sampled = now;
+        r->busy_sum += busy;
+        r->busy_samples++;
+    }
+    if (app->idle_timeout <= 0 || r->target <= app->processes
+        || now - r->busy_since < apr_time_from_sec(app->idle_timeout)
+        || r->busy_samples == 0) {
+        return;
+    }
+    if (r->busy_sum <= (apr_uint64_t)(r->target - 1) * r->busy_samples && victim) {
+        r->target--;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: %.1f of %d workers busy on average for %d s: "
+                     "retiring worker %ld (Processes %d)", app->name,
+                     (double)r->busy_sum / r->busy_samples, r->target + 1,
+                     app->idle_timeout, (long)victim->pid, app->processes);
+        retire(app, victim);
+    }
+    r->busy_since = now;
+    r->busy_sum = 0;
+    r->busy_samples = 0;
+}
+
+/* Dynamic pools (MaxProcesses above Processes): one worker more when a
+ * connection has waited GROW_WAIT_MS in the queue while every worker of
+ * the current roll was up (all busy), at most one per GROW_EVERY_MS and
+ * never while one is still starting; one less, down to Processes, see
+ * shrink_when_idle().  Returns milliseconds until it wants to look again,
+ * or -1. */
+static int grow_or_shrink(fcgi_pm_app *app, apr_time_t now, int alive, int ready)
+{
+    fcgi_pm_pool_state *r = &app->run;
+
+    if (r->target < app->processes) {
+        r->target = app->processes;
+    }
+    if (r->target > app->max_processes) {
+        r->target = app->max_processes;
+    }
+    if (app->max_processes <= app->processes) {
+        return -1;
+    }
+    if (!connection_queued(app)) {
+        r->queue_seen = 0;
+    }
+    else if (!r->queue_seen) {
+        r->queue_seen = now;
+    }
+    else if (now - r->queue_seen >= apr_time_from_msec(GROW_WAIT_MS)
+             && r->target < app->max_processes && alive >= r->target
+             && ready == alive
+             && now - r->last_grow >= apr_time_from_msec(GROW_EVERY_MS)) {
+        r->target++;
+        r->last_grow = now;
+        r->queue_seen = 0;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: connections wait, %d workers busy: growing to "
+                     "%d (MaxProcesses %d)", app->name, alive, r->target,
+                     app->max_processes);
+    }
+    shrink_when_idle(app, now);
+    return GROW_WAIT_MS;
+}
+
 int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
 {
     int i, alive, ready, wait_ms = -1;
@@ -596,6 +713,13 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
     }
     else {
         count_current(app, &alive, &ready);
+        {
+            int grow_ms = grow_or_shrink(app, now, alive, ready);
+            if (grow_ms >= 0) {
+                SOONER(grow_ms);
+            }
+        }
+        count_current(app, &alive, &ready);
         if (ready >= app->processes) {
             /* The current roll serves: everything older goes. */
             for (i = 0; i < app->run.nworkers; i++) {
@@ -605,9 +729,9 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
                 }
             }
         }
-        if (alive < app->processes) {
+        if (alive < app->run.target) {
             if (now >= app->run.backoff_until) {
-                for (; alive < app->processes; alive++) {
+                for (; alive < app->run.target; alive++) {
                     spawn_one(app);
                 }
                 SOONER(STARTING_LOOK_MS);

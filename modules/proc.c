@@ -498,6 +498,25 @@ static int holds_conn(const fd_facts *f, fcgi_pm_proc_conns *conns)
     return 0;
 }
 
+int fcgi_pm_proc_io_calls(pid_t pid, unsigned long long *out)
+{
+    char path[64], buf[512];
+    const char *r, *w;
+    unsigned long long nr, nw;
+
+    if (pid <= 0) {
+        return -1;
+    }
+    snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0
+        || !(r = strstr(buf, "syscr:")) || !(w = strstr(buf, "syscw:"))
+        || sscanf(r + 6, "%llu", &nr) != 1 || sscanf(w + 6, "%llu", &nw) != 1) {
+        return -1;
+    }
+    *out = nr + nw;
+    return 0;
+}
+
 int fcgi_pm_proc_in_own_code(pid_t pid)
 {
     char path[64], buf[256];

@@ -204,6 +204,22 @@ void fcgi_pm_tree_look(fcgi_pm_worker *w, unsigned long listen_ino,
     fcgi_pm_proc_conns_free(&conns);
 }
 
+unsigned long long fcgi_pm_tree_io_calls(const fcgi_pm_worker *w)
+{
+    unsigned long long sum = 0, n;
+    int i;
+
+    if (!w->root_exited && fcgi_pm_proc_io_calls(w->pid, &n) == 0) {
+        sum += n;
+    }
+    for (i = 0; i < w->nmembers; i++) {
+        if (fcgi_pm_proc_io_calls(w->members[i].pid, &n) == 0) {
+            sum += n;
+        }
+    }
+    return sum;
+}
+
 /* Wait (briefly) until every process of W's tree stands still. */
 int fcgi_pm_tree_stopped(fcgi_pm_worker *w)
 {

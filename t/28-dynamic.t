@@ -1,0 +1,118 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
+# 28-dynamic.t - dynamic pools (issue 9): MaxProcesses and IdleTimeout.
+#
+# Processes 1, MaxProcesses 4, IdleTimeout 3, a libfcgi app:
+#  1. 8 clients of 400 ms requests (saturation): the pool grows to 4
+#     workers and never beyond; the log says why.
+#  2. A graceful while grown (3 clients): the new roll starts as many
+#     workers as the pool had; nothing fails.
+#  3. One client left, still sending 400 ms requests: the pool shrinks back
+#     to 1 worker; its retired workers leave without a failed request.
+#  4. Without MaxProcesses the pool stays at Processes under the same load.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(time sleep);
+use FcgiPmTest qw(wait_for app_conf);
+
+my $W = qr/--app=dyn\b/;
+
+sub slow_load {
+    my ($t, $clients) = @_;
+    return $t->load_start(
+        clients => $clients, until_stopped => 1, max_seconds => 90, timeout => 30,
+        expect  => qr/^APP=hello-c$/m,
+        path    => sub { my ($c, $i) = @_; return "/dyn/x?sleep=400&c=$c&i=$i" },
+    );
+}
+
+# Most workers seen at once over SECONDS (sampled every 0.1 s).
+sub most_workers {
+    my ($t, $seconds) = @_;
+    my $most = 0;
+    my $end = time + $seconds;
+    while (time < $end) {
+        my $n = scalar $t->workers(match => $W);
+        $most = $n if $n > $most;
+        sleep 0.1;
+    }
+    return $most;
+}
+
+subtest 'grows under load up to MaxProcesses, shrinks back when idle' => sub {
+    my $t = FcgiPmTest->new;
+    my $hello = $t->app('hello');
+    $t->write_conf(app_conf('dyn', "$hello --app=dyn", 'Processes 1', 'MaxProcesses 4',
+                            'IdleTimeout 3', 'ShutdownTimeout 10'));
+    ok($t->start, 'httpd started');
+    ok($t->wait_ok('/dyn/x', 20), 'app answers');
+    ok(wait_for(sub { $t->workers(match => $W) == 1 }, 10), 'one worker at rest');
+    my $mark = $t->log_mark;
+
+    my $heavy = slow_load($t, 8);
+    ok(wait_for(sub { $t->workers(match => $W) == 4 }, 15), 'the pool grew to 4 under load')
+        or diag('workers: ' . scalar $t->workers(match => $W));
+    my $most = most_workers($t, 4);
+    is($most, 4, 'never more than MaxProcesses (4) workers');
+    like($t->log_since($mark), qr/app dyn: connections wait, \d+ workers busy: growing to 4 \(MaxProcesses 4\)/,
+         'the growth is logged');
+
+    my $s = $t->load_finish($heavy);
+    note(FcgiPmTest::load_summary_text($s));
+    cmp_ok($s->{total}, '>=', 30, "load ran ($s->{total} requests)");
+    is($s->{failed}, 0, 'zero failed requests while growing');
+    is($s->{non2xx}, 0, 'zero non-2xx answers');
+
+    # A graceful while grown, under a lighter load (3 clients on 4
+    # workers): the new roll starts as many workers as the pool had, the
+    # old ones leave, nothing fails.
+    my @grown = $t->workers(match => $W);
+    my $mid = slow_load($t, 3);
+    sleep 1;
+    ok(eval { $t->graceful }, 'graceful while grown') or diag($@);
+    ok(wait_for(sub { my @now = $t->workers(match => $W);
+                      @now >= 3 && !grep { my $o = $_; grep { $_ == $o } @grown } @now }, 20),
+       'the new roll runs, the old workers are gone')
+        or diag('workers: ' . join(' ', $t->workers(match => $W)) . '; before: @grown');
+    like($t->log_since($mark), qr/app dyn: worker \d+ started \(roll 1\)(?s:.*)app dyn: worker \d+ started \(roll 1\)(?s:.*)app dyn: worker \d+ started \(roll 1\)/,
+         'the new roll started at least 3 workers');
+    $s = $t->load_finish($mid);
+    note(FcgiPmTest::load_summary_text($s));
+    is($s->{failed} + $s->{non2xx}, 0, 'zero failed requests across the graceful');
+
+    $mark = $t->log_mark;
+    my $light = slow_load($t, 1);
+    ok(wait_for(sub { $t->workers(match => $W) == 1 }, 30), 'with one client left, back to 1 worker')
+        or diag('workers: ' . scalar $t->workers(match => $W));
+    sleep 1;
+    $s = $t->load_finish($light);
+    note(FcgiPmTest::load_summary_text($s));
+    cmp_ok($s->{total}, '>=', 10, "light load ran ($s->{total} requests)");
+    is($s->{failed} + $s->{non2xx}, 0, 'zero failed requests while shrinking');
+    my $log = $t->log_since($mark);
+    my $retired = () = $log =~ /app dyn: [\d.]+ of \d+ workers busy on average for 3 s: retiring worker \d+ \(Processes 1\)/g;
+    is($retired, 3, 'three shrink steps logged');
+    unlike($log, qr/ShutdownTimeout\); killing it|killed while it served no request/, 'no worker killed');
+    ok($t->stop, 'httpd stopped');
+    $t->cleanup;
+};
+
+subtest 'without MaxProcesses the pool stays at Processes' => sub {
+    my $t = FcgiPmTest->new;
+    my $hello = $t->app('hello');
+    $t->write_conf(app_conf('dyn', "$hello --app=dyn", 'Processes 2', 'ShutdownTimeout 10'));
+    ok($t->start, 'httpd started');
+    ok($t->wait_ok('/dyn/x', 20), 'app answers');
+    my $load = slow_load($t, 8);
+    sleep 1;
+    is(most_workers($t, 4), 2, 'two workers under saturation, no more');
+    my $s = $t->load_finish($load);
+    is($s->{failed}, 0, 'zero failed requests');
+    ok($t->stop, 'httpd stopped');
+    $t->cleanup;
+};
+
+done_testing;
