@@ -178,7 +178,7 @@ static const char *set_processes(apr_pool_t *p, fcgi_pm_app_conf *app,
                                  const char *args)
 {
     const char *word, *err = one_word(p, args, "Processes", &word);
-    return err ? err : parse_int(p, word, "Processes", 1, FCGI_PM_MAX_PROCESSES,
+    return err ? err : parse_int(p, word, "Processes", 0, FCGI_PM_MAX_PROCESSES,
                                  &app->processes);
 }
 
@@ -589,7 +589,9 @@ void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
         }
     }
     out->processes = app->processes;
-    out->max_processes = app->max_processes ? app->max_processes : app->processes;
+    /* Processes 0 (on demand) grows to one worker at least. */
+    out->max_processes = app->max_processes ? app->max_processes
+                         : app->processes ? app->processes : 1;
     out->idle_timeout = app->idle_timeout;
     out->uid = (long)uid;
     out->gid = (long)gid;

@@ -416,7 +416,7 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
         app->sock_dev = (dev_t)spec.sock_dev;
         app->sock_ino = (ino_t)spec.sock_ino;
     }
-    if (!decoded || app->processes < 1
+    if (!decoded || app->processes < 0 || app->max_processes < 1
         || app->processes > FCGI_PM_MAX_PROCESSES
         || app->max_processes > FCGI_PM_MAX_PROCESSES || app->listen_fd < 0
         || app->stop_signal == 0 || fstat(app->listen_fd, &st) != 0) {

@@ -673,6 +673,15 @@ static int grow_or_shrink(fcgi_pm_app *app, apr_time_t now, int alive, int ready
     if (!connection_queued(app)) {
         r->queue_seen = 0;
     }
+    else if (r->target == 0) {
+        /* Processes 0, none running: the first connection starts one
+         * (it waits in the queue meanwhile). */
+        r->target = 1;
+        r->last_grow = now;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: a connection waits: starting a worker "
+                     "(Processes 0)", app->name);
+    }
     else if (!r->queue_seen) {
         r->queue_seen = now;
     }
@@ -843,8 +852,9 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
     if (app->config_state != FCGI_PM_APP_CONFIGURED || stopping) {
         state = FCGI_PM_APP_DRAINING;
     }
-    else if (ready > 0) {
-        state = FCGI_PM_APP_RUNNING;
+    else if (ready > 0 || (app->processes == 0 && app->run.target == 0
+                           && app->run.backoff_step == 0)) {
+        state = FCGI_PM_APP_RUNNING;    /* (Processes 0 and none needed) */
     }
     else if (app->run.backoff_step > 0) {
         state = FCGI_PM_APP_BACKOFF;

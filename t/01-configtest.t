@@ -78,10 +78,10 @@ my @cases = (
         msg  => qr/abc|number|integer|Processes/i,
     },
     {
-        name => 'processes-0',
-        body => "$good_app<FcgiPmApp num>\n    Command $hello\n    Processes 0\n</FcgiPmApp>\n",
-        line => qr/^\s*Processes 0/,
-        msg  => qr/Processes|range|0/i,
+        name => 'processes-negative',
+        body => "$good_app<FcgiPmApp num>\n    Command $hello\n    Processes -1\n</FcgiPmApp>\n",
+        line => qr/^\s*Processes -1/,
+        msg  => qr/Processes|range|-1/i,
     },
     {
         name => 'processes-100000',

@@ -9,7 +9,9 @@
 #     workers as the pool had; nothing fails.
 #  3. One client left, still sending 400 ms requests: the pool shrinks back
 #     to 1 worker; its retired workers leave without a failed request.
-#  4. Without MaxProcesses the pool stays at Processes under the same load.
+#  4. Processes 0: no worker until the first request, which is answered;
+#     none again after IdleTimeout; a graceful at zero stays at zero.
+#  5. Without MaxProcesses the pool stays at Processes under the same load.
 use strict;
 use warnings;
 use FindBin;
@@ -96,6 +98,34 @@ subtest 'grows under load up to MaxProcesses, shrinks back when idle' => sub {
     my $retired = () = $log =~ /app dyn: [\d.]+ of \d+ workers busy on average for 3 s: retiring worker \d+ \(Processes 1\)/g;
     is($retired, 3, 'three shrink steps logged');
     unlike($log, qr/ShutdownTimeout\); killing it|killed while it served no request/, 'no worker killed');
+    ok($t->stop, 'httpd stopped');
+    $t->cleanup;
+};
+
+subtest 'Processes 0: started by the first request, back to none when idle' => sub {
+    my $t = FcgiPmTest->new;
+    my $hello = $t->app('hello');
+    $t->write_conf(app_conf('dyn', "$hello --app=dyn", 'Processes 0', 'IdleTimeout 2',
+                            'ShutdownTimeout 10'));
+    ok($t->start, 'httpd started');
+    sleep 1;
+    is(scalar $t->workers(match => $W), 0, 'no worker before the first request');
+    my $r = $t->get('/dyn/x', timeout => 30);
+    is($r->{status}, 200, 'the first request is answered (no 503)');
+    like($r->{body} // '', qr/^APP=hello-c$/m, '... by the app');
+    is(scalar $t->workers(match => $W), 1, 'one worker now');
+    ok(wait_for(sub { $t->workers(match => $W) == 0 }, 20), 'no worker after IdleTimeout');
+    ok(eval { $t->graceful }, 'graceful at zero') or diag($@);
+    sleep 2;
+    is(scalar $t->workers(match => $W), 0, 'still no worker after the graceful');
+    my $load = slow_load($t, 2);
+    sleep 3;
+    my $s = $t->load_finish($load);
+    note(FcgiPmTest::load_summary_text($s));
+    cmp_ok($s->{total}, '>=', 4, "requests after the graceful ($s->{total})");
+    is($s->{failed} + $s->{non2xx}, 0, 'none failed');
+    like($t->log_text, qr/app dyn: a connection waits: starting a worker \(Processes 0\)/,
+         'the start on demand is logged');
     ok($t->stop, 'httpd stopped');
     $t->cleanup;
 };
