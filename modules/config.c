@@ -174,39 +174,6 @@ static const char *set_command(apr_pool_t *p, fcgi_pm_app_conf *app,
     return NULL;
 }
 
-static const char *set_processes(apr_pool_t *p, fcgi_pm_app_conf *app,
-                                 const char *args)
-{
-    const char *word, *err = one_word(p, args, "Processes", &word);
-    return err ? err : parse_int(p, word, "Processes", 0, FCGI_PM_MAX_PROCESSES,
-                                 &app->processes);
-}
-
-static const char *set_max_processes(apr_pool_t *p, fcgi_pm_app_conf *app,
-                                     const char *args)
-{
-    const char *word, *err = one_word(p, args, "MaxProcesses", &word);
-    return err ? err : parse_int(p, word, "MaxProcesses", 1,
-                                 FCGI_PM_MAX_PROCESSES, &app->max_processes);
-}
-
-static const char *set_idle_timeout(apr_pool_t *p, fcgi_pm_app_conf *app,
-                                    const char *args)
-{
-    const char *word, *err = one_word(p, args, "IdleTimeout", &word);
-    return err ? err : parse_int(p, word, "IdleTimeout", 1, 86400,
-                                 &app->idle_timeout);
-}
-
-static const char *set_shutdown_timeout(apr_pool_t *p, fcgi_pm_app_conf *app,
-                                        const char *args)
-{
-    const char *word, *err = one_word(p, args, "ShutdownTimeout", &word);
-    return err ? err : parse_int(p, word, "ShutdownTimeout", 0,
-                                 FCGI_PM_MAX_SHUTDOWN_TIMEOUT,
-                                 &app->shutdown_timeout);
-}
-
 static const char *set_env(apr_pool_t *p, fcgi_pm_app_conf *app, const char *args)
 {
     apr_array_header_t *w;
@@ -379,25 +346,41 @@ static const char *set_stop_signal(apr_pool_t *p, fcgi_pm_app_conf *app,
     return NULL;
 }
 
+/* The app directives.  Those that take one integer in a range need no
+ * function: FN is NULL and the value goes to the field at OFFSET. */
+#define INT_FIELD(f, lo, hi) NULL, APR_OFFSETOF(fcgi_pm_app_conf, f), (lo), (hi)
+#define FUNC(fn)             (fn), 0, 0, 0
 static const struct {
     const char *name;
     app_directive_fn fn;
+    size_t offset;
+    int min, max;
 } app_directives[] = {
-    { "Command",           set_command },
-    { "Processes",         set_processes },
-    { "MaxProcesses",      set_max_processes },
-    { "IdleTimeout",       set_idle_timeout },
-    { "Env",               set_env },
-    { "PassEnv",           set_passenv },
-    { "User",              set_user },
-    { "Group",             set_group },
-    { "WorkingDirectory",  set_workdir },
-    { "Listen",            set_listen },
-    { "RestartOnGraceful", set_restart_on_graceful },
-    { "ShutdownTimeout",   set_shutdown_timeout },
-    { "RestartFile",       set_restart_file },
-    { "StopSignal",        set_stop_signal },
+    { "Command",           FUNC(set_command) },
+    { "Processes",         INT_FIELD(processes, 0, FCGI_PM_MAX_PROCESSES) },
+    { "MaxProcesses",      INT_FIELD(max_processes, 1, FCGI_PM_MAX_PROCESSES) },
+    { "IdleTimeout",       INT_FIELD(idle_timeout, 1, 86400) },
+    { "Env",               FUNC(set_env) },
+    { "PassEnv",           FUNC(set_passenv) },
+    { "User",              FUNC(set_user) },
+    { "Group",             FUNC(set_group) },
+    { "WorkingDirectory",  FUNC(set_workdir) },
+    { "Listen",            FUNC(set_listen) },
+    { "RestartOnGraceful", FUNC(set_restart_on_graceful) },
+    { "ShutdownTimeout",   INT_FIELD(shutdown_timeout, 0, FCGI_PM_MAX_SHUTDOWN_TIMEOUT) },
+    { "RestartFile",       FUNC(set_restart_file) },
+    { "StopSignal",        FUNC(set_stop_signal) },
 };
+#undef INT_FIELD
+#undef FUNC
+/* apply_app_directive() writes those fields as int. */
+#define IS_INT(f) _Static_assert(sizeof(((fcgi_pm_app_conf *)0)->f) == sizeof(int), \
+                                 #f " must be an int")
+IS_INT(processes);
+IS_INT(max_processes);
+IS_INT(idle_timeout);
+IS_INT(shutdown_timeout);
+#undef IS_INT
 
 static const char *known_directives(apr_pool_t *p)
 {
@@ -417,9 +400,17 @@ static const char *apply_app_directive(apr_pool_t *p, fcgi_pm_app_conf *app,
     size_t i;
 
     for (i = 0; i < sizeof(app_directives) / sizeof(app_directives[0]); i++) {
-        if (!strcasecmp(d->directive, app_directives[i].name)) {
+        const char *name = app_directives[i].name, *word, *err;
+        if (strcasecmp(d->directive, name) != 0) {
+            continue;
+        }
+        if (app_directives[i].fn) {
             return app_directives[i].fn(p, app, d->args ? d->args : "");
         }
+        err = one_word(p, d->args ? d->args : "", name, &word);
+        return err ? err : parse_int(p, word, name, app_directives[i].min,
+                                     app_directives[i].max,
+                                     (int *)((char *)app + app_directives[i].offset));
     }
     return apr_psprintf(p, "unknown directive '%s' (known: %s)", d->directive,
                         known_directives(p));
