@@ -6,6 +6,7 @@
  */
 #include "fcgi_pm_status.h"
 #include "fcgi_pm_status_snapshot.h"
+#include "fcgi_pm_status_render.h"
 #include "fcgi_pm_spawn.h"
 
 #include "http_core.h"
@@ -22,13 +23,8 @@
 
 #define STATUS_HANDLER      "fcgi-pm-status"
 
-static const char *const act_names[ACT_COUNT] = {
+const char *const fcgi_pm_status_act_names[ACT_COUNT] = {
     "starting", "idle", "busy", "ready", "retiring"
-};
-
-static const apr_uint32_t app_states[] = {
-    FCGI_PM_APP_STARTING, FCGI_PM_APP_RUNNING, FCGI_PM_APP_BACKOFF,
-    FCGI_PM_APP_DRAINING
 };
 
 /*--------------------------------------------------------------------------
@@ -69,11 +65,9 @@ static int utf8_seq(const unsigned char *s)
     return n;
 }
 
-enum { ESC_JSON, ESC_PROM_LABEL, ESC_PROM_HELP, ESC_TEXT };
-
 /* S escaped for a JSON string, a Prometheus label value or HELP text, or
  * a one-line text value; bytes that are not UTF-8 become U+FFFD. */
-static const char *escape(apr_pool_t *p, const char *s, int how)
+const char *fcgi_pm_status_escape(apr_pool_t *p, const char *s, int how)
 {
     const unsigned char *u = (const unsigned char *)s;
     char *out = apr_palloc(p, strlen(s) * 6 + 1), *o = out;
@@ -131,12 +125,12 @@ static const char *escape(apr_pool_t *p, const char *s, int how)
     return out;
 }
 
-static double seconds(apr_time_t t)
+double fcgi_pm_status_seconds(apr_time_t t)
 {
     return (double)t / (double)APR_USEC_PER_SEC;
 }
 
-static apr_int64_t age_seconds(const status_snapshot *s, apr_time_t since)
+apr_int64_t fcgi_pm_status_age(const status_snapshot *s, apr_time_t since)
 {
     return since && s->now > since ? apr_time_sec(s->now - since) : 0;
 }
@@ -257,10 +251,10 @@ static void render_html_app(request_rec *r, const status_snapshot *s,
         ap_rputs("<tr>", r);
         html_num(r, w->pid);
         html_num(r, w->generation);
-        html_cell(r, apr_pstrcat(p, act_names[w->act],
+        html_cell(r, apr_pstrcat(p, fcgi_pm_status_act_names[w->act],
                                  w->adopted ? " (adopted)" : "", NULL));
         html_cell(r, human_time(p, w->started));
-        html_cell(r, duration(p, age_seconds(s, w->started)));
+        html_cell(r, duration(p, fcgi_pm_status_age(s, w->started)));
         html_cell(r, human_bytes(p, w->rss_bytes));
         html_cell(r, w->cpu_seconds >= 0
                      ? apr_psprintf(p, "%.2f s", w->cpu_seconds) : "-");
@@ -297,7 +291,7 @@ static void render_html(request_rec *r, const status_snapshot *s)
     ap_rprintf(r, "<dt>Manager: pid %ld (%s), started %s, up %s</dt>\n",
                (long)s->manager_pid, s->manager_up ? "running" : "not running",
                human_time(p, s->manager_started),
-               duration(p, age_seconds(s, s->manager_started)));
+               duration(p, fcgi_pm_status_age(s, s->manager_started)));
     ap_rprintf(r, "<dt>Configuration generation %u: %u gracefuls survived; "
                "configurations received: %u; managers forked: %u</dt>\n",
                s->generation, s->gracefuls, s->reloads, s->manager_forks);
@@ -322,7 +316,7 @@ static void json_str(request_rec *r, const char *key, const char *v,
 {
     ap_rvputs(r, "\"", key, "\": ", NULL);
     if (v) {
-        ap_rvputs(r, "\"", escape(r->pool, v, ESC_JSON), "\"", sep, NULL);
+        ap_rvputs(r, "\"", fcgi_pm_status_escape(r->pool, v, ESC_JSON), "\"", sep, NULL);
     }
     else {
         ap_rvputs(r, "null", sep, NULL);
@@ -339,7 +333,7 @@ static void json_time(request_rec *r, const char *key, apr_time_t t,
                       const char *sep)
 {
     if (t) {
-        ap_rprintf(r, "\"%s\": %.3f%s", key, seconds(t), sep);
+        ap_rprintf(r, "\"%s\": %.3f%s", key, fcgi_pm_status_seconds(t), sep);
     }
     else {
         ap_rprintf(r, "\"%s\": null%s", key, sep);
@@ -409,11 +403,11 @@ static void render_json_app(request_rec *r, const status_snapshot *s,
         ap_rputs(j ? ",\n       {" : "\n       {", r);
         json_int(r, "pid", w->pid, ", ");
         json_int(r, "generation", w->generation, ", ");
-        json_str(r, "state", act_names[w->act], ", ");
+        json_str(r, "state", fcgi_pm_status_act_names[w->act], ", ");
         ap_rprintf(r, "\"adopted\": %s, ", w->adopted ? "true" : "false");
         json_time(r, "started", w->started, ", ");
         json_time(r, "ready_at", w->ready_at, ", ");
-        json_int(r, "age_seconds", age_seconds(s, w->started), ", ");
+        json_int(r, "age_seconds", fcgi_pm_status_age(s, w->started), ", ");
         if (w->rss_bytes >= 0) {
             json_int(r, "rss_bytes", w->rss_bytes, ", ");
         }
@@ -442,7 +436,7 @@ static void render_json(request_rec *r, const status_snapshot *s)
     json_int(r, "pid", s->manager_pid, ", ");
     ap_rprintf(r, "\"up\": %s, ", s->manager_up ? "true" : "false");
     json_time(r, "started", s->manager_started, ", ");
-    json_int(r, "uptime_seconds", age_seconds(s, s->manager_started), ",\n    ");
+    json_int(r, "uptime_seconds", fcgi_pm_status_age(s, s->manager_started), ",\n    ");
     json_int(r, "generation", s->generation, ", ");
     json_int(r, "gracefuls", s->gracefuls, ", ");
     json_int(r, "reloads", s->reloads, ", ");
@@ -461,254 +455,6 @@ static void render_json(request_rec *r, const status_snapshot *s)
         render_json_app(r, s, &s->apps[i]);
     }
     ap_rputs(s->napps ? "\n  ]\n}\n" : "]\n}\n", r);
-}
-
-/*--------------------------------------------------------------------------
- * Prometheus text exposition format 0.0.4
- *------------------------------------------------------------------------*/
-
-static void prom_head(request_rec *r, const char *name, const char *type,
-                      const char *help)
-{
-    ap_rprintf(r, "# HELP %s %s\n# TYPE %s %s\n", name,
-               escape(r->pool, help, ESC_PROM_HELP), name, type);
-}
-
-/* LABELS: already escaped, without braces; NULL or "" for none. */
-static void prom_sample(request_rec *r, const char *name, const char *labels,
-                        double v)
-{
-    if (labels && *labels) {
-        ap_rprintf(r, "%s{%s} %.15g\n", name, labels, v);
-    }
-    else {
-        ap_rprintf(r, "%s %.15g\n", name, v);
-    }
-}
-
-/* Per-app gauges and counters read from one field each. */
-typedef struct {
-    const char *name;
-    const char *type;
-    const char *help;
-    size_t offset;                      /* an apr_uint32_t in status_app */
-} prom_app_metric;
-
-#define APP_FIELD(f) APR_OFFSETOF(status_app, f)
-
-static const prom_app_metric prom_app_metrics[] = {
-    { "fcgi_pm_app_generation", "gauge",
-      "Generation of the app's workers (one more at each rolling restart).",
-      APP_FIELD(generation) },
-    { "fcgi_pm_app_workers_configured", "gauge",
-      "Workers the app is configured to keep running (Processes).",
-      APP_FIELD(processes) },
-    { "fcgi_pm_app_workers_running", "gauge",
-      "Worker processes alive, in any state.", APP_FIELD(alive) },
-    { "fcgi_pm_app_workers_ready", "gauge",
-      "Workers accepting connections (idle or busy).", APP_FIELD(ready) },
-    { "fcgi_pm_app_requests_total", "counter",
-      "Requests the app has finished serving.", APP_FIELD(requests) },
-    { "fcgi_pm_app_requests_in_flight", "gauge",
-      "Requests being served or waiting in the app's queue.",
-      APP_FIELD(in_flight) },
-    { "fcgi_pm_app_restarts_total", "counter",
-      "Workers started to replace one that exited.", APP_FIELD(restarts) },
-    { "fcgi_pm_app_crashes_total", "counter",
-      "Workers that exited on a signal or with a non-zero status.",
-      APP_FIELD(crashes) },
-    { "fcgi_pm_app_failed_starts", "gauge",
-      "Consecutive workers that exited before accepting.",
-      APP_FIELD(failed_starts) },
-    { "fcgi_pm_app_backoff_seconds", "gauge",
-      "Current start-up backoff period, 0 when not backing off.",
-      APP_FIELD(backoff_seconds) },
-};
-
-static void render_prometheus(request_rec *r, const status_snapshot *s)
-{
-    apr_pool_t *p = r->pool;
-    const char **app_label = apr_pcalloc(p, (s->napps + 1) * sizeof(char *));
-    size_t m;
-    int i, j, k;
-
-    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    for (i = 0; i < s->napps; i++) {
-        app_label[i] = apr_pstrcat(p, "app=\"",
-                                   escape(p, s->apps[i].name, ESC_PROM_LABEL),
-                                   "\"", NULL);
-    }
-
-    prom_head(r, "fcgi_pm_build_info", "gauge",
-              "Release (label version) and manager protocol (label protocol) "
-              "of the module that serves this page: always 1.");
-    prom_sample(r, "fcgi_pm_build_info",
-                apr_psprintf(p, "version=\"%s\",protocol=\"%u\"",
-                             escape(p, FCGI_PM_VERSION, ESC_PROM_LABEL),
-                             FCGI_PM_PROTO_VERSION), 1);
-    prom_head(r, "fcgi_pm_manager_up", "gauge",
-              "1 when the process manager is running.");
-    prom_sample(r, "fcgi_pm_manager_up", NULL, s->manager_up);
-    if (!s->attached) {
-        return;
-    }
-    prom_head(r, "fcgi_pm_manager_pid", "gauge",
-              "Process id of the manager.");
-    prom_sample(r, "fcgi_pm_manager_pid", NULL, s->manager_pid);
-    if (s->manager_started) {
-        prom_head(r, "fcgi_pm_manager_start_time_seconds", "gauge",
-                  "Start time of the manager since the epoch.");
-        prom_sample(r, "fcgi_pm_manager_start_time_seconds", NULL,
-                    seconds(s->manager_started));
-        prom_head(r, "fcgi_pm_manager_uptime_seconds", "gauge",
-                  "Seconds since the manager started.");
-        prom_sample(r, "fcgi_pm_manager_uptime_seconds", NULL,
-                    (double)age_seconds(s, s->manager_started));
-    }
-    prom_head(r, "fcgi_pm_manager_forks_total", "counter",
-              "Managers started by this httpd (more than 1: one died).");
-    prom_sample(r, "fcgi_pm_manager_forks_total", NULL, s->manager_forks);
-    prom_head(r, "fcgi_pm_generation", "gauge",
-              "httpd configuration generation applied by the manager "
-              "(1 at start, one more at each graceful or restart).");
-    prom_sample(r, "fcgi_pm_generation", NULL, s->generation);
-    prom_head(r, "fcgi_pm_gracefuls_total", "counter",
-              "Gracefuls and restarts of httpd the process manager survived.");
-    prom_sample(r, "fcgi_pm_gracefuls_total", NULL, s->gracefuls);
-    prom_head(r, "fcgi_pm_reloads_total", "counter",
-              "Configuration generations handed to managers.");
-    prom_sample(r, "fcgi_pm_reloads_total", NULL, s->reloads);
-
-    prom_head(r, "fcgi_pm_app_state", "gauge",
-              "State of the app: 1 for the current one.");
-    for (i = 0; i < s->napps; i++) {
-        for (k = 0; k < (int)(sizeof(app_states) / sizeof(app_states[0])); k++) {
-            prom_sample(r, "fcgi_pm_app_state",
-                        apr_pstrcat(p, app_label[i], ",state=\"",
-                                    fcgi_pm_table_app_state_name(app_states[k]),
-                                    "\"", NULL),
-                        s->apps[i].state == app_states[k]);
-        }
-    }
-    prom_head(r, "fcgi_pm_app_workers", "gauge",
-              "Workers by state (ready: accepting, idle or busy unknown).");
-    for (i = 0; i < s->napps; i++) {
-        for (k = 0; k < ACT_COUNT; k++) {
-            prom_sample(r, "fcgi_pm_app_workers",
-                        apr_pstrcat(p, app_label[i], ",state=\"", act_names[k],
-                                    "\"", NULL),
-                        s->apps[i].count[k]);
-        }
-    }
-    for (m = 0; m < sizeof(prom_app_metrics) / sizeof(prom_app_metrics[0]); m++) {
-        const prom_app_metric *pm = &prom_app_metrics[m];
-        prom_head(r, pm->name, pm->type, pm->help);
-        for (i = 0; i < s->napps; i++) {
-            const apr_uint32_t *v = (const apr_uint32_t *)
-                ((const char *)&s->apps[i] + pm->offset);
-            prom_sample(r, pm->name, app_label[i], *v);
-        }
-    }
-    prom_head(r, "fcgi_pm_app_listen_queue", "gauge",
-              "Connections waiting in the app's listen queue.");
-    for (i = 0; i < s->napps; i++) {
-        if (s->apps[i].queue >= 0) {
-            prom_sample(r, "fcgi_pm_app_listen_queue", app_label[i],
-                        s->apps[i].queue);
-        }
-    }
-    prom_head(r, "fcgi_pm_app_listen_backlog", "gauge",
-              "Size of the app's listen queue.");
-    for (i = 0; i < s->napps; i++) {
-        if (s->apps[i].queue >= 0) {
-            prom_sample(r, "fcgi_pm_app_listen_backlog", app_label[i],
-                        s->apps[i].backlog);
-        }
-    }
-    prom_head(r, "fcgi_pm_app_last_exit_time_seconds", "gauge",
-              "When a worker of the app last exited, since the epoch.");
-    for (i = 0; i < s->napps; i++) {
-        if (s->apps[i].last_exit_time) {
-            prom_sample(r, "fcgi_pm_app_last_exit_time_seconds", app_label[i],
-                        seconds(s->apps[i].last_exit_time));
-        }
-    }
-    prom_head(r, "fcgi_pm_app_last_exit_code", "gauge",
-              "Exit status of the last worker that exited, -1 when it was "
-              "killed by a signal.");
-    for (i = 0; i < s->napps; i++) {
-        int st = s->apps[i].last_exit_status;
-        if (s->apps[i].last_exit_time) {
-            prom_sample(r, "fcgi_pm_app_last_exit_code", app_label[i],
-                        WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-        }
-    }
-    prom_head(r, "fcgi_pm_app_last_exit_signal", "gauge",
-              "Signal that killed the last worker that exited, 0 when it "
-              "exited by itself.");
-    for (i = 0; i < s->napps; i++) {
-        int st = s->apps[i].last_exit_status;
-        if (s->apps[i].last_exit_time) {
-            prom_sample(r, "fcgi_pm_app_last_exit_signal", app_label[i],
-                        WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-        }
-    }
-
-    /* Per worker: labels app and pid. */
-    {
-        static const char *const names[] = {
-            "fcgi_pm_worker_state", "fcgi_pm_worker_generation",
-            "fcgi_pm_worker_start_time_seconds",
-            "fcgi_pm_worker_resident_memory_bytes",
-            "fcgi_pm_worker_cpu_seconds_total"
-        };
-        static const char *const types[] = {
-            "gauge", "gauge", "gauge", "gauge", "counter"
-        };
-        static const char *const helps[] = {
-            "State of the worker (label state): always 1.",
-            "App generation the worker was started for.",
-            "Start time of the worker since the epoch.",
-            "Resident memory of the worker.",
-            "CPU time (user and system) used by the worker."
-        };
-
-        for (m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
-            prom_head(r, names[m], types[m], helps[m]);
-            for (i = 0; i < s->napps; i++) {
-                const status_app *a = &s->apps[i];
-                for (j = 0; j < a->nworkers; j++) {
-                    const status_worker *w = &a->workers[j];
-                    const char *l = apr_psprintf(p, "%s,pid=\"%ld\"",
-                                                 app_label[i], (long)w->pid);
-                    switch (m) {
-                    case 0:
-                        prom_sample(r, names[m],
-                                    apr_pstrcat(p, l, ",state=\"",
-                                                act_names[w->act], "\"", NULL),
-                                    1);
-                        break;
-                    case 1:
-                        prom_sample(r, names[m], l, w->generation);
-                        break;
-                    case 2:
-                        prom_sample(r, names[m], l, seconds(w->started));
-                        break;
-                    case 3:
-                        if (w->rss_bytes >= 0) {
-                            prom_sample(r, names[m], l, (double)w->rss_bytes);
-                        }
-                        break;
-                    default:
-                        if (w->cpu_seconds >= 0) {
-                            prom_sample(r, names[m], l, w->cpu_seconds);
-                        }
-                        break;
-                    }
-                }
-            }
-        }
-    }
 }
 
 /*--------------------------------------------------------------------------
@@ -733,7 +479,7 @@ static void render_auto(request_rec *r, const status_snapshot *s)
                "ManagerUptime: %" APR_INT64_T_FMT "\n"
                "Generation: %u\nGracefuls: %u\nReloads: %u\nManagerForks: %u\n",
                apr_time_sec(s->manager_started),
-               age_seconds(s, s->manager_started), s->generation, s->gracefuls,
+               fcgi_pm_status_age(s, s->manager_started), s->generation, s->gracefuls,
                s->reloads, s->manager_forks);
     ap_rprintf(r, "Apps: %d\nWorkers: %d\nBusyWorkers: %d\nIdleWorkers: %d\n"
                "StartingWorkers: %d\nRetiringWorkers: %d\n"
@@ -752,7 +498,7 @@ static void render_auto(request_rec *r, const status_snapshot *s)
         const status_app *a = &s->apps[i];
         const char *n = a->name, *ended = last_exit(p, a);
 
-        ap_rprintf(r, "App.%s.Socket: %s\n", n, escape(p, a->addr, ESC_TEXT));
+        ap_rprintf(r, "App.%s.Socket: %s\n", n, fcgi_pm_status_escape(p, a->addr, ESC_TEXT));
         ap_rprintf(r, "App.%s.State: %s\n", n,
                    fcgi_pm_table_app_state_name(a->state));
         ap_rprintf(r, "App.%s.Generation: %u\n", n, a->generation);
@@ -781,7 +527,7 @@ static void render_auto(request_rec *r, const status_snapshot *s)
         ap_rprintf(r, "App.%s.Workers:", n);
         for (j = 0; j < a->nworkers; j++) {
             ap_rprintf(r, " %ld:%s", (long)a->workers[j].pid,
-                       act_names[a->workers[j].act]);
+                       fcgi_pm_status_act_names[a->workers[j].act]);
         }
         ap_rputs("\n", r);
     }
@@ -854,7 +600,7 @@ int fcgi_pm_status_handler(request_rec *r)
         render_json(r, s);
         break;
     case FMT_PROMETHEUS:
-        render_prometheus(r, s);
+        fcgi_pm_status_render_prometheus(r, s);
         break;
     case FMT_AUTO:
         render_auto(r, s);
@@ -896,7 +642,7 @@ static int status_hook(request_rec *r, int flags)
     ap_rprintf(r, "<p>Manager pid %ld (%s), up %s, %u gracefuls: %d apps, "
                "%d workers, %d busy, %" APR_UINT64_T_FMT " requests.</p>\n",
                (long)s->manager_pid, s->manager_up ? "running" : "not running",
-               duration(p, age_seconds(s, s->manager_started)), s->gracefuls,
+               duration(p, fcgi_pm_status_age(s, s->manager_started)), s->gracefuls,
                s->napps, s->workers, s->count[ACT_BUSY], s->requests);
     if (flags & AP_STATUS_NOTABLE) {
         for (i = 0; i < s->napps; i++) {
