@@ -109,13 +109,20 @@ static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int what)
     fcgi_pm_tree_signal(w, SIGSTOP);
     if (fcgi_pm_tree_stopped(w)) {
         fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &after);
-        if (idle) {
+        if (idle && after.nprocs > 0 && !after.busy) {
             /* Stopped, nothing can be accepted: what it holds now is
              * what it will hold when it gets the signal. */
-            sent = after.nprocs > 0 && !after.busy;
+            if (what == SEND_KILL) {
+                fcgi_pm_tree_signal(w, SIGKILL);
+            }
+            else {
+                fcgi_pm_tree_signal_stop(w, app->stop_signal);
+            }
+            sent = 1;
         }
         else if (own_code && after.user_single) {
             /* In its own code: the handler runs there, no call breaks. */
+            fcgi_pm_tree_signal_stop(w, app->stop_signal);
             sent = 1;
         }
         else if (in_accept && after.root_accept_tid > 0) {
@@ -123,17 +130,11 @@ static int signal_safely(fcgi_pm_app *app, fcgi_pm_worker *w, int what)
              * ends, or has just got a connection and runs the handler
              * before it returns with it: no request loses a call. */
             sent = fcgi_pm_tree_signal_thread(w, after.root_accept_tid,
-                                              app->stop_signal) == 0 ? 2 : 0;
-        }
-        if (sent && what == SEND_KILL) {
-            fcgi_pm_tree_signal(w, SIGKILL);
-        }
-        else if (sent == 1) {
-            fcgi_pm_tree_signal_stop(w, app->stop_signal);
+                                              app->stop_signal) == 0;
         }
     }
     fcgi_pm_tree_signal(w, SIGCONT);
-    return sent ? 1 : 0;
+    return sent;
 }
 
 /* ------------------------------------------------------------- workers */
@@ -588,6 +589,7 @@ static void count_current(const fcgi_pm_app *app, int *alive, int *ready)
     }
 }
 
+
 /* A connection waits in the listen queue: no worker is in accept() on
  * it (one that is takes it at once).  Nothing is accepted here. */
 static int connection_queued(const fcgi_pm_app *app)
@@ -803,9 +805,8 @@ static void refuse_queued(fcgi_pm_app *app)
     int n;
 
     for (n = 0; app->listen_fd >= 0 && n < 10000; n++) {
-        struct pollfd pfd = { app->listen_fd, POLLIN, 0 };
         int c;
-        if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN)) {
+        if (!connection_queued(app)) {
             return;
         }
         c = accept4(app->listen_fd, NULL, NULL, SOCK_CLOEXEC);

@@ -37,10 +37,18 @@ int fcgi_pm_proc_read(const char *path, char *buf, size_t size)
     return (int)n;
 }
 
+/* Field 3 of a /proc stat line in BUF, past the command name (field 2)
+ * that may hold spaces and parentheses; NULL when it is not one. */
+static const char *stat_state(const char *buf)
+{
+    const char *paren = strrchr(buf, ')');
+
+    return (paren && paren[1] == ' ' && paren[2]) ? paren + 2 : NULL;
+}
+
 const char *fcgi_pm_proc_stat(pid_t pid, char *buf, size_t size)
 {
     char path[64];
-    char *paren;
 
     if (pid > 0) {
         snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -51,8 +59,7 @@ const char *fcgi_pm_proc_stat(pid_t pid, char *buf, size_t size)
     if (fcgi_pm_proc_read(path, buf, size) < 0) {
         return NULL;
     }
-    paren = strrchr(buf, ')');          /* field 2 may contain spaces */
-    return (paren && paren[1] == ' ' && paren[2]) ? paren + 2 : NULL;
+    return stat_state(buf);
 }
 
 const char *fcgi_pm_proc_stat_field(const char *fields, int n)
@@ -134,8 +141,8 @@ int fcgi_pm_proc_all_stopped(pid_t pid)
             continue;                   /* that thread just ended */
         }
         tasks++;
-        f = strrchr(buf, ')');          /* the name may hold spaces */
-        if (!f || f[1] != ' ' || !f[2] || !strchr("TtZX", f[2])) {
+        f = stat_state(buf);
+        if (!f || !strchr("TtZX", f[0])) {
             all = 0;
         }
     }
@@ -403,7 +410,26 @@ static int is_epoll_on_listen(const fd_facts *f, long fd)
 
 /* What one thread is doing (from /proc/PID/task/TID/syscall). */
 enum { T_GONE, T_RUNNING, T_USER, T_ACCEPT_LISTEN, T_WAIT_LISTEN, T_WAIT_MAYBE,
-       T_CALL, T_CALL_FRAGILE };
+       T_CALL, T_CALL_FRAGILE, T_UNPARSED };
+
+/* A /proc/.../syscall file at PATH: T_GONE (unreadable), T_RUNNING (on a
+ * CPU), T_USER (in its own code), T_CALL with *NR and *ARG0 (in a system
+ * call), or T_UNPARSED. */
+static int read_syscall(const char *path, long *nr, unsigned long *arg0)
+{
+    char buf[256];
+
+    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
+        return T_GONE;
+    }
+    if (!strncmp(buf, "running", 7)) {
+        return T_RUNNING;
+    }
+    if (sscanf(buf, "%ld %lx", nr, arg0) != 2) {
+        return T_UNPARSED;
+    }
+    return *nr == -1 ? T_USER : T_CALL;
+}
 
 /* Calls that a SIGSTOP/SIGCONT makes return EINTR even with no handler
  * (signal(7), "Interruption of system calls ... by stop signals"): socket
@@ -429,20 +455,15 @@ static int call_fragile(long nr)
 
 static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
 {
-    char path[96], buf[256];
-    long nr;
-    unsigned long arg0;
+    char path[96];
+    long nr = 0;
+    unsigned long arg0 = 0;
+    int doing;
 
     snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/syscall", (long)pid, tid);
-    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
-        return T_GONE;
-    }
-    if (!strncmp(buf, "running", 7)
-        || sscanf(buf, "%ld %lx", &nr, &arg0) != 2) {
-        return T_RUNNING;
-    }
-    if (nr == -1) {
-        return T_USER;
+    doing = read_syscall(path, &nr, &arg0);
+    if (doing != T_CALL) {
+        return doing == T_UNPARSED ? T_RUNNING : doing;
     }
     switch (nr) {
 #ifdef SYS_accept
@@ -519,18 +540,17 @@ int fcgi_pm_proc_io_calls(pid_t pid, unsigned long long *out)
 
 int fcgi_pm_proc_in_own_code(pid_t pid)
 {
-    char path[64], buf[256];
+    char path[64];
     long nr;
+    unsigned long arg0;
+    int doing;
 
     if (pid <= 0) {
         return 0;
     }
     snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-    if (fcgi_pm_proc_read(path, buf, sizeof(buf)) < 0) {
-        return 0;
-    }
-    return !strncmp(buf, "running", 7)
-           || (sscanf(buf, "%ld", &nr) == 1 && nr == -1);
+    doing = read_syscall(path, &nr, &arg0);
+    return doing == T_RUNNING || doing == T_USER;
 }
 
 int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
