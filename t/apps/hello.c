@@ -56,26 +56,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t graceful_exit = 0;
+#include "appkit.h"
+
 static int exit_after_request = 0;
 static char argv_line[4096];
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    graceful_exit = 1;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts;
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 static int hexval(int c)
 {

@@ -28,38 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t graceful_exit = 0;
+#include "appkit.h"
 
-static void on_usr1(int sig)
-{
-    (void)sig;
-    graceful_exit = 1;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts;
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static long query_long(const char *qs, const char *key)
-{
-    size_t kl = strlen(key);
-    const char *p = qs;
-    while (p && *p) {
-        if (!strncmp(p, key, kl) && p[kl] == '=')
-            return atol(p + kl + 1);
-        p = strchr(p, '&');
-        if (p)
-            p++;
-    }
-    return 0;
-}
 
 int main(void)
 {

@@ -33,33 +33,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t graceful_exit = 0;
+#include "appkit.h"
 
-static void on_usr1(int sig)
-{
-    (void)sig;
-    graceful_exit = 1;
-}
 
 static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-static long query_long(const char *qs, const char *key)
-{
-    size_t kl = strlen(key);
-    const char *p = qs;
-    while (p && *p) {
-        if (!strncmp(p, key, kl) && p[kl] == '=')
-            return atol(p + kl + 1);
-        p = strchr(p, '&');
-        if (p)
-            p++;
-    }
-    return 0;
 }
 
 /* Returns 0, or -1 with a message in ERR. */

@@ -197,7 +197,7 @@ sub base_url { "http://127.0.0.1:$_[0]{port}" }
 #----------------------------------------------------------------------------
 
 # build_app('hello') -> path of t/apps/build/hello, compiled from
-# t/apps/hello.c if missing or older than its source.  Safe when several
+# t/apps/hello.c if missing or older than its source or t/apps/appkit.h.  Safe when several
 # test files build at the same time (compile to a temporary name, rename).
 sub build_app {
     my ($name) = @_;
@@ -208,7 +208,9 @@ sub build_app {
     make_path($dir);
     chmod 0755, $dir;
     my $out = "$dir/$name";
-    if (-x $out && (stat $out)[9] >= (stat $src)[9]) {
+    # The app's source and the helpers every app includes (appkit.h).
+    my ($newest) = sort { $b <=> $a } map { (stat $_)[9] // 0 } $src, "$REPO/t/apps/appkit.h";
+    if (-x $out && (stat $out)[9] >= $newest) {
         return $out;
     }
     my $tmp = "$out.tmp.$$";
