@@ -27,7 +27,7 @@
  * manager's pid and start time, records carry "groups".
  */
 #ifndef FCGI_PM_PROTO_VERSION
-#define FCGI_PM_PROTO_VERSION 2
+#define FCGI_PM_PROTO_VERSION 3
 #endif
 
 /*
@@ -57,6 +57,8 @@ typedef struct fcgi_pm_app_conf {
     int processes;
     int max_processes;
     int idle_timeout;
+    int max_requests;              /* 0: no limit */
+    int max_request_time;          /* seconds, 0: no limit */
     const char *user;              /* NULL: httpd's User */
     const char *group;             /* NULL: httpd's Group */
     const char *workdir;           /* NULL: the directory of Command */

@@ -83,6 +83,8 @@ struct fcgi_pm_app {
     int processes;                /* the floor */
     int max_processes;            /* the ceiling (>= processes) */
     int idle_timeout;             /* seconds; 0: never shrink */
+    int max_requests;             /* MaxRequests (0: none) */
+    int max_request_time;         /* MaxRequestTime, seconds (0: none) */
     int shutdown_timeout;
     int restart_on_graceful;
     int stop_signal;

@@ -77,6 +77,8 @@ typedef struct {
                                      * socket (0: none) */
     int stop_safe;                  /* no thread is in a call that a
                                      * SIGSTOP/SIGCONT would break (EINTR) */
+    unsigned long conn_ino;         /* a connection it holds (the inode of
+                                     * its socket: one per request), 0: none */
 } fcgi_pm_proc_look;
 
 /* Read and write calls PID has made so far (/proc/PID/io syscr + syscw:
@@ -89,10 +91,12 @@ int fcgi_pm_proc_io_calls(pid_t pid, unsigned long long *out);
 int fcgi_pm_proc_in_own_code(pid_t pid);
 
 /* Look at PID.  CONNS is re-read after PID's descriptors when it holds
- * any socket besides the listen socket.  Returns 0, or -1 when PID is
+ * any socket besides the listen socket.  OUT->conn_ino is PREFER_CONN
+ * when PID still holds that connection.  Returns 0, or -1 when PID is
  * gone. */
 int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
-                         fcgi_pm_proc_conns *conns, fcgi_pm_proc_look *out);
+                         fcgi_pm_proc_conns *conns, unsigned long prefer_conn,
+                         fcgi_pm_proc_look *out);
 
 /* Processes of session SID started at or after START_TICKS, not owned by
  * root (workers never run as root): appended to OUT (max MAX, *N used).

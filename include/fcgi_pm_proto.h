@@ -83,6 +83,7 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 #define FCGI_PM_K_TAKEOVER_PID "takeover_pid"
 #define FCGI_PM_K_DEAD_PID     "dead_manager_pid"
 #define FCGI_PM_K_DEAD_START   "dead_manager_start"
+#define FCGI_PM_K_MAX_TOTAL    "max_processes_total"
 /* APP (see fcgi_pm_app_spec): */
 #define FCGI_PM_K_NAME         "name"
 #define FCGI_PM_K_ADDR         "addr"
@@ -92,6 +93,8 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 #define FCGI_PM_K_PROCESSES    "processes"
 #define FCGI_PM_K_MAX_PROCESSES "max_processes"
 #define FCGI_PM_K_IDLE_TIMEOUT "idle_timeout"
+#define FCGI_PM_K_MAX_REQUESTS "max_requests"
+#define FCGI_PM_K_MAX_REQUEST_TIME "max_request_time"
 #define FCGI_PM_K_UID          "uid"
 #define FCGI_PM_K_GID          "gid"
 #define FCGI_PM_K_GROUPS       "groups"
@@ -115,6 +118,7 @@ typedef struct {
     apr_array_header_t *argv;       /* const char *, at least one */
     apr_array_header_t *env;        /* const char *, "NAME=value" */
     int processes, max_processes, idle_timeout;
+    int max_requests, max_request_time;   /* 0: no limit */
     long uid, gid;
     const char *groups;             /* the worker's groups: "GID,GID,..." */
     const char *workdir;            /* NULL: none */

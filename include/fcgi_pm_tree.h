@@ -38,6 +38,10 @@ typedef struct {
     int look_ms;                  /* retiring and busy: backs off */
     unsigned long long io_calls;  /* at the last look (fcgi_pm_tree_io_calls) */
     apr_time_t active_at;         /* last look that saw it busy or doing I/O */
+    unsigned long conn_ino;       /* the connection (request) it was seen
+                                   * hold at the last look, 0: none */
+    apr_time_t conn_since;        /* first look that saw it hold conn_ino */
+    apr_uint32_t requests_seen;   /* distinct connections seen held */
     fcgi_pm_member *members;
     int nmembers, members_cap;
 } fcgi_pm_worker;
@@ -81,6 +85,8 @@ typedef struct {
     pid_t root_accept_tid;          /* a thread of the root in accept() on
                                      * the listen socket (0: none) */
     int stop_safe;                  /* see fcgi_pm_proc_look */
+    unsigned long conn_ino;         /* a connection it holds: W's conn_ino
+                                     * while still held, 0: none */
 } fcgi_pm_tree_look_result;
 
 void fcgi_pm_tree_look(fcgi_pm_worker *w, unsigned long listen_ino,

@@ -360,6 +360,8 @@ static const struct {
     { "Processes",         INT_FIELD(processes, 0, FCGI_PM_MAX_PROCESSES) },
     { "MaxProcesses",      INT_FIELD(max_processes, 1, FCGI_PM_MAX_PROCESSES) },
     { "IdleTimeout",       INT_FIELD(idle_timeout, 1, 86400) },
+    { "MaxRequests",       INT_FIELD(max_requests, 0, 100000000) },
+    { "MaxRequestTime",    INT_FIELD(max_request_time, 0, 86400) },
     { "Env",               FUNC(set_env) },
     { "PassEnv",           FUNC(set_passenv) },
     { "User",              FUNC(set_user) },
@@ -379,6 +381,8 @@ static const struct {
 IS_INT(processes);
 IS_INT(max_processes);
 IS_INT(idle_timeout);
+IS_INT(max_requests);
+IS_INT(max_request_time);
 IS_INT(shutdown_timeout);
 #undef IS_INT
 
@@ -555,6 +559,21 @@ const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc)
     return sc->pid_file ? sc->pid_file : ap_runtime_dir_relative(p, "fcgi-pm.pid");
 }
 
+/* ENV ("NAME=value" strings) sets NAME. */
+static int env_has(const apr_array_header_t *env, const char *name)
+{
+    apr_size_t n = strlen(name);
+    int i;
+
+    for (i = 0; i < env->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(env, i, const char *);
+        if (!strncmp(e, name, n) && e[n] == '=') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
                              fcgi_pm_app_spec *out)
 {
@@ -584,6 +603,13 @@ void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
     out->max_processes = app->max_processes ? app->max_processes
                          : app->processes ? app->processes : 1;
     out->idle_timeout = app->idle_timeout;
+    out->max_requests = app->max_requests;
+    out->max_request_time = app->max_request_time;
+    if (app->max_requests > 0 && !env_has(out->env, "PHP_FCGI_MAX_REQUESTS")) {
+        /* php-cgi counts its requests itself, exactly (see MaxRequests). */
+        APR_ARRAY_PUSH(out->env, const char *) =
+            apr_psprintf(p, "PHP_FCGI_MAX_REQUESTS=%d", app->max_requests);
+    }
     out->uid = (long)uid;
     out->gid = (long)gid;
     /* The worker's whole group list, decided here (the group database is

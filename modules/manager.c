@@ -403,6 +403,8 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
         app->max_processes = spec.max_processes > spec.processes
                              ? spec.max_processes : spec.processes;
         app->idle_timeout = spec.idle_timeout;
+        app->max_requests = spec.max_requests;
+        app->max_request_time = spec.max_request_time;
         app->uid = (uid_t)spec.uid;
         app->gid = (gid_t)spec.gid;
         parse_groups(app, spec.groups ? spec.groups : "");

@@ -50,6 +50,7 @@ APLOG_USE_MODULE(fcgi_pm);
 
 #define STARTING_LOOK_MS  10    /* a new worker: is it ready yet? */
 #define READY_LOOK_MS     500   /* idle/busy for the status page */
+#define LIMIT_LOOK_MS     100   /* ... requests counted or timed */
 #define RETIRE_LOOK_MS    20    /* a retiring worker, first look */
 #define RETIRE_LOOK_MAX   160   /* ... backing off while it is busy */
 #define ADOPTED_LOOK_MS   200   /* an adopted root: still there? */
@@ -465,6 +466,73 @@ static void note_ready(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now,
                  (long)w->pid, seconds_since(w->started), how);
 }
 
+/* How often a ready worker is looked at: more often when its requests
+ * are counted (MaxRequests) or timed (MaxRequestTime). */
+static int look_ms(const fcgi_pm_app *app)
+{
+    int ms = READY_LOOK_MS;
+
+    if (app->max_requests > 0) {
+        ms = LIMIT_LOOK_MS;
+    }
+    if (app->max_request_time > 0 && app->max_request_time * 1000 / 4 < ms) {
+        ms = app->max_request_time * 1000 / 4;
+    }
+    return ms < LIMIT_LOOK_MS ? LIMIT_LOOK_MS : ms;
+}
+
+/* Each request comes on a connection of its own (mod_proxy_fcgi does not
+ * keep them for unix sockets unless told to), so the connection a worker
+ * holds, told by its socket's inode, names the request it serves: the
+ * same inode look after look is one request going on; a new one, another
+ * request.  Requests shorter than the time between two looks are not
+ * seen: requests_seen is a lower bound. */
+static void follow_request(fcgi_pm_worker *w, unsigned long conn_ino,
+                           apr_time_t now)
+{
+    if (conn_ino && conn_ino != w->conn_ino) {
+        w->conn_since = now;
+        w->requests_seen++;
+    }
+    w->conn_ino = conn_ino;
+}
+
+/* MaxRequestTime and MaxRequests.  Returns 1 when W was retired or
+ * killed. */
+static int enforce_request_limits(fcgi_pm_app *app, fcgi_pm_worker *w,
+                                  apr_time_t now)
+{
+    if (app->max_request_time > 0 && w->conn_ino
+        && now - w->conn_since >= apr_time_from_sec(app->max_request_time)) {
+        /* httpd has answered 504 at MaxRequestTime (the proxy worker's
+         * timeout); the worker itself may loop for ever: it goes now,
+         * with whatever else its tree serves. */
+        fcgi_pm_tree_refresh(w);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, S,
+                     "app %s: worker %ld busy on one request for %.1f s "
+                     "(MaxRequestTime %d s): killing it and %d more "
+                     "processes of its tree", app->name, (long)w->pid,
+                     seconds_since(w->conn_since), app->max_request_time,
+                     w->nmembers);
+        retire(app, w);
+        fcgi_pm_tree_signal(w, SIGKILL);
+        w->signalled = 1;
+        w->signalled_at = now;
+        w->kill_at = now + apr_time_from_sec(1);    /* again, for late forks */
+        return 1;
+    }
+    if (app->max_requests > 0 && w->requests_seen >= (apr_uint32_t)app->max_requests
+        && w->phase == FCGI_PM_WORKER_READY) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: worker %ld seen serving %u requests "
+                     "(MaxRequests %d): retiring it", app->name, (long)w->pid,
+                     w->requests_seen, app->max_requests);
+        retire(app, w);
+        return 1;
+    }
+    return 0;
+}
+
 /* Look at a worker that is not retiring: ready yet?  busy? */
 static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
 {
@@ -475,6 +543,7 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
     }
     fcgi_pm_tree_look(w, app->listen_ino, app->socket_path, app->tcp_port, &t);
     w->busy = t.busy;
+    follow_request(w, t.conn_ino, now);
     if (w->busy || t.waiting) {
         app->run.last_proven = now;
     }
@@ -511,9 +580,12 @@ static int look_live(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
             note_ready(app, w, now, "assumed");
         }
     }
-    w->next_look = now + apr_time_from_msec(w->proven ? READY_LOOK_MS
+    if (enforce_request_limits(app, w, now)) {
+        return 0;
+    }
+    w->next_look = now + apr_time_from_msec(w->proven ? look_ms(app)
                                                        : STARTING_LOOK_MS);
-    return w->proven ? READY_LOOK_MS : STARTING_LOOK_MS;
+    return w->proven ? look_ms(app) : STARTING_LOOK_MS;
 }
 
 static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)

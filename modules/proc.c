@@ -501,10 +501,14 @@ static int thread_doing(pid_t pid, const char *tid, const fd_facts *f)
     }
 }
 
-static int holds_conn(const fd_facts *f, fcgi_pm_proc_conns *conns)
+/* 1 when F holds a connection accepted on the app's socket; *HELD is
+ * PREFER when it is one of them, else the first found. */
+static int holds_conn(const fd_facts *f, fcgi_pm_proc_conns *conns,
+                      unsigned long prefer, unsigned long *held)
 {
     int i;
 
+    *held = 0;
     if (f->nsocks == 0) {
         return 0;
     }
@@ -512,11 +516,12 @@ static int holds_conn(const fd_facts *f, fcgi_pm_proc_conns *conns)
      * is in the set; one closed meanwhile is over anyway. */
     fcgi_pm_proc_conns_read(conns);
     for (i = 0; i < f->nsocks; i++) {
-        if (conns_has(conns, f->socks[i])) {
-            return 1;
+        if (conns_has(conns, f->socks[i])
+            && (!*held || f->socks[i] == prefer)) {
+            *held = f->socks[i];
         }
     }
-    return 0;
+    return *held != 0;
 }
 
 int fcgi_pm_proc_io_calls(pid_t pid, unsigned long long *out)
@@ -554,7 +559,8 @@ int fcgi_pm_proc_in_own_code(pid_t pid)
 }
 
 int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
-                         fcgi_pm_proc_conns *conns, fcgi_pm_proc_look *out)
+                         fcgi_pm_proc_conns *conns, unsigned long prefer_conn,
+                         fcgi_pm_proc_look *out)
 {
     char dir[64];
     fd_facts f;
@@ -609,7 +615,8 @@ int fcgi_pm_proc_look_at(pid_t pid, unsigned long listen_ino,
     out->in_calls = in_calls;
     out->user_single = tasks == 1 && user == 1;
     /* Last: a connection accepted while we looked shows up here. */
-    out->busy = holds_conn(&f, conns) || f.sock_overflow;
+    out->busy = holds_conn(&f, conns, prefer_conn, &out->conn_ino)
+                || f.sock_overflow;
     return 0;
 }
 

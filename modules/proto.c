@@ -226,6 +226,8 @@ fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spe
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_PROCESSES, spec->processes);
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_PROCESSES, spec->max_processes);
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_IDLE_TIMEOUT, spec->idle_timeout);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_REQUESTS, spec->max_requests);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_REQUEST_TIME, spec->max_request_time);
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_UID, spec->uid);
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_GID, spec->gid);
     fcgi_pm_proto_put(rec, FCGI_PM_K_GROUPS, spec->groups);
@@ -266,6 +268,8 @@ int fcgi_pm_proto_app_decode(apr_pool_t *p, const char *payload,
         else if (!strcmp(k, FCGI_PM_K_PROCESSES))    out->processes = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_MAX_PROCESSES)) out->max_processes = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_IDLE_TIMEOUT)) out->idle_timeout = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_MAX_REQUESTS)) out->max_requests = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_MAX_REQUEST_TIME)) out->max_request_time = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_UID))          out->uid = atol(v);
         else if (!strcmp(k, FCGI_PM_K_GID))          out->gid = atol(v);
         else if (!strcmp(k, FCGI_PM_K_GROUPS))       out->groups = apr_pstrdup(p, v);

@@ -158,12 +158,16 @@ int fcgi_pm_tree_signal_thread(fcgi_pm_worker *w, pid_t tid, int sig)
 }
 
 static void look_one(unsigned long listen_ino, fcgi_pm_proc_conns *conns, pid_t pid,
-                     int is_root, fcgi_pm_tree_look_result *t)
+                     int is_root, unsigned long prefer_conn,
+                     fcgi_pm_tree_look_result *t)
 {
     fcgi_pm_proc_look l;
 
-    if (fcgi_pm_proc_look_at(pid, listen_ino, conns, &l) != 0) {
+    if (fcgi_pm_proc_look_at(pid, listen_ino, conns, prefer_conn, &l) != 0) {
         return;
+    }
+    if (l.conn_ino && (!t->conn_ino || l.conn_ino == prefer_conn)) {
+        t->conn_ino = l.conn_ino;
     }
     if (is_root) {
         t->root_accept_tid = l.accept_tid;
@@ -193,10 +197,10 @@ void fcgi_pm_tree_look(fcgi_pm_worker *w, unsigned long listen_ino,
     conns.tcp_port = tcp_port;
     fcgi_pm_tree_refresh(w);
     if (!w->root_exited) {
-        look_one(listen_ino, &conns, w->pid, 1, t);
+        look_one(listen_ino, &conns, w->pid, 1, w->conn_ino, t);
     }
     for (i = 0; i < w->nmembers; i++) {
-        look_one(listen_ino, &conns, w->members[i].pid, 0, t);
+        look_one(listen_ino, &conns, w->members[i].pid, 0, w->conn_ino, t);
     }
     if (t->nprocs != 1) {
         t->user_single = 0;
