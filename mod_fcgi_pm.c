@@ -93,6 +93,28 @@ static const char *cmd_pid_file(cmd_parms *cmd, void *dummy, const char *arg)
     return cmd_global_path(cmd, arg, &main_conf(cmd)->pid_file);
 }
 
+static const char *cmd_max_total(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    fcgi_pm_server_conf *sc = main_conf(cmd);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    if (err) {
+        return err;
+    }
+    n = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end || n < 1 || n > FCGI_PM_MAX_TOTAL) {
+        return apr_psprintf(cmd->pool, "FcgiPmMaxProcesses must be a number "
+                            "from 1 to %d, not '%s'", FCGI_PM_MAX_TOTAL, arg);
+    }
+    sc->max_processes_total = (int)n;
+    sc->max_total_where = apr_psprintf(cmd->pool, "%s:%d",
+                                       cmd->directive->filename,
+                                       cmd->directive->line_num);
+    return NULL;
+}
+
 static const char *cmd_pass(cmd_parms *cmd, void *dirv, const char *arg)
 {
     fcgi_pm_dir_conf *dc = dirv;
@@ -143,6 +165,9 @@ static const command_rec fcgi_pm_cmds[] = {
     AP_INIT_TAKE1("FcgiPmPidFile", cmd_pid_file, NULL, RSRC_CONF,
                   "File holding the manager's pid "
                   "(default: DefaultRuntimeDir/fcgi-pm.pid)"),
+    AP_INIT_TAKE1("FcgiPmMaxProcesses", cmd_max_total, NULL, RSRC_CONF,
+                  "Most workers of all apps together (default: 16 per CPU, "
+                  "at least 64 and at least the sum of the apps' Processes)"),
     AP_INIT_RAW_ARGS("<FcgiPmApp", cmd_app_section, NULL, RSRC_CONF,
                      "<FcgiPmApp NAME> ... </FcgiPmApp>: a FastCGI application"),
     AP_INIT_TAKE1("FcgiPmPass", cmd_pass, NULL, ACCESS_CONF | RSRC_CONF,

@@ -39,6 +39,7 @@
 
 #define FCGI_PM_MAX_APPS        256   /* apps in one configuration */
 #define FCGI_PM_MAX_PROCESSES   64    /* workers of one app (Processes, MaxProcesses) */
+#define FCGI_PM_MAX_TOTAL       100000 /* FcgiPmMaxProcesses */
 #define FCGI_PM_NAME_MAX        64    /* app name, including the NUL */
 #define FCGI_PM_ADDR_MAX        128   /* "unix:/path" or "tcp:host:port" */
 
@@ -85,6 +86,9 @@ typedef struct fcgi_pm_server_conf {
     const char *socket_dir;        /* NULL: DefaultRuntimeDir/fcgi-pm */
     const char *socket_dir_where;  /* "file:line" of FcgiPmSocketDir */
     const char *pid_file;          /* NULL: DefaultRuntimeDir/fcgi-pm.pid */
+    int max_processes_total;       /* FcgiPmMaxProcesses; 0 until checked:
+                                    * then the value in effect */
+    const char *max_total_where;   /* "file:line" of FcgiPmMaxProcesses */
     apr_array_header_t *apps;      /* fcgi_pm_app_conf * in config order */
     apr_hash_t *apps_by_name;
 } fcgi_pm_server_conf;

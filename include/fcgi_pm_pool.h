@@ -41,6 +41,7 @@ typedef struct {
     apr_time_t queue_seen;        /* a connection waited in the listen
                                    * queue at the last ticks since then */
     apr_time_t last_grow;
+    apr_time_t wants_since;       /* wants one worker more (fcgi_pm_share) */
     apr_uint64_t busy_sum;        /* busy workers summed over ... */
     apr_uint32_t busy_samples;    /* ... this many ticks ... */
     apr_time_t busy_since;        /* ... since then (IdleTimeout window) */
@@ -128,6 +129,21 @@ int fcgi_pm_pool_up(const fcgi_pm_app *app);
  * already checked by the caller); every process of it is continued. */
 void fcgi_pm_pool_adopt(fcgi_pm_app *app, pid_t root, const pid_t *members,
                         int n);
+
+/* The server-wide cap (see fcgi_pm_share.h).  An app does not grow by
+ * itself: it says since when it wants one worker more (0: it does not),
+ * and fcgi_pm_pool_grant() gives it one (NOTE is added to the log line).
+ * Counted: its workers of the current roll, starting or ready (retiring
+ * ones are on their way out: a roll is not held back by the cap). */
+apr_time_t fcgi_pm_pool_wants(const fcgi_pm_app *app);
+int fcgi_pm_pool_counted(const fcgi_pm_app *app);
+void fcgi_pm_pool_grant(fcgi_pm_app *app, apr_time_t now, const char *note);
+
+/* A worker above the app's floor that serves nothing now, the least
+ * recently active (NULL: none); fcgi_pm_pool_give_back() retires it for
+ * good (the pool's size goes down by one). */
+fcgi_pm_worker *fcgi_pm_pool_spare(fcgi_pm_app *app);
+void fcgi_pm_pool_give_back(fcgi_pm_app *app, fcgi_pm_worker *w);
 
 /* Copy the pool's state into its table slot. */
 void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping);

@@ -766,6 +766,33 @@ static const char *check_httpd_identity(apr_pool_t *p)
     return NULL;
 }
 
+/* FcgiPmMaxProcesses: the floors (Processes) of every app must fit.
+ * Unset, it is 16 workers per CPU, at least 64, and at least the floors. */
+static const char *check_max_total(apr_pool_t *pconf, fcgi_pm_server_conf *sc)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int i, floors = 0, dflt;
+
+    for (i = 0; i < sc->apps->nelts; i++) {
+        floors += APR_ARRAY_IDX(sc->apps, i, fcgi_pm_app_conf *)->processes;
+    }
+    if (sc->max_total_where) {
+        if (sc->max_processes_total < floors) {
+            return apr_psprintf(pconf, "%s: FcgiPmMaxProcesses %d is below the "
+                                "%d workers the apps start (the sum of their "
+                                "Processes)", sc->max_total_where,
+                                sc->max_processes_total, floors);
+        }
+        return NULL;
+    }
+    dflt = cpus > 0 && cpus < FCGI_PM_MAX_TOTAL / 16 ? 16 * (int)cpus : 64;
+    if (dflt < 64) {
+        dflt = 64;
+    }
+    sc->max_processes_total = floors > dflt ? floors : dflt;
+    return NULL;
+}
+
 const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
                                  fcgi_pm_server_conf *sc)
 {
@@ -825,6 +852,9 @@ const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
         }
     }
     if (sc->apps->nelts && (err = check_httpd_identity(pconf))) {
+        return err;
+    }
+    if ((err = check_max_total(pconf, sc))) {
         return err;
     }
     if (unix_apps) {

@@ -21,6 +21,7 @@
 #include "fcgi_pm_manager.h"
 #include "fcgi_pm_adopt.h"
 #include "fcgi_pm_pool.h"
+#include "fcgi_pm_share.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_pidfile.h"
 #include "fcgi_pm_proto.h"
@@ -71,6 +72,7 @@ static struct {
     int applied;                  /* a generation was applied since we started */
     apr_time_t orphaned_at;       /* END received, no BEGIN since (or 0) */
     int stopping;                 /* STOP_* */
+    int max_total;                /* FcgiPmMaxProcesses */
 } M;
 
 enum { STOP_NONE = 0, STOP_EXIT, STOP_HANDOVER };
@@ -308,6 +310,12 @@ static int tick(void)
             wait_ms = ms;
         }
         pp = &app->next;
+    }
+    if (M.stopping == STOP_NONE) {
+        int ms = fcgi_pm_share_workers(M.apps, M.max_total, M.s, now);
+        if (ms >= 0 && (wait_ms < 0 || ms < wait_ms)) {
+            wait_ms = ms;
+        }
     }
     {
         int ms = fcgi_pm_wout_tick(now);
@@ -600,6 +608,9 @@ static void handle_begin(const fcgi_pm_msg *msg)
         }
         else if (!strcmp(k, FCGI_PM_K_DEAD_START)) {
             M.dead_start = strtoull(v, NULL, 10);
+        }
+        else if (!strcmp(k, FCGI_PM_K_MAX_TOTAL)) {
+            M.max_total = atoi(v);
         }
     }
 }

@@ -229,6 +229,7 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_GENERATION, ap_state_query(AP_SQ_CONFIG_GEN));
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_LOG_LEVEL, g->s->log.level);
     fcgi_pm_proto_put(rec, FCGI_PM_K_PID_FILE, fcgi_pm_config_pid_file(p, g->sc));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_TOTAL, g->sc->max_processes_total);
     if (takeover > 0) {
         fcgi_pm_proto_put_int(rec, FCGI_PM_K_TAKEOVER_PID, (long)takeover);
     }

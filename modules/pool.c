@@ -746,15 +746,14 @@ static int grow_or_shrink(fcgi_pm_app *app, apr_time_t now, int alive, int ready
     }
     if (!connection_queued(app)) {
         r->queue_seen = 0;
+        r->wants_since = 0;
     }
     else if (r->target == 0) {
         /* Processes 0, none running: the first connection starts one
          * (it waits in the queue meanwhile). */
-        r->target = 1;
-        r->last_grow = now;
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
-                     "app %s: a connection waits: starting a worker "
-                     "(Processes 0)", app->name);
+        if (!r->wants_since) {
+            r->wants_since = now;
+        }
     }
     else if (!r->queue_seen) {
         r->queue_seen = now;
@@ -762,17 +761,78 @@ static int grow_or_shrink(fcgi_pm_app *app, apr_time_t now, int alive, int ready
     else if (now - r->queue_seen >= apr_time_from_msec(GROW_WAIT_MS)
              && r->target < app->max_processes && alive >= r->target
              && ready == alive
-             && now - r->last_grow >= apr_time_from_msec(GROW_EVERY_MS)) {
-        r->target++;
-        r->last_grow = now;
-        r->queue_seen = 0;
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
-                     "app %s: connections wait, %d workers busy: growing to "
-                     "%d (MaxProcesses %d)", app->name, alive, r->target,
-                     app->max_processes);
+             && now - r->last_grow >= apr_time_from_msec(GROW_EVERY_MS)
+             && !r->wants_since) {
+        r->wants_since = now;
     }
     shrink_when_idle(app, now);
     return GROW_WAIT_MS;
+}
+
+/* ------------------------------------------- the server-wide cap */
+
+apr_time_t fcgi_pm_pool_wants(const fcgi_pm_app *app)
+{
+    return app->config_state == FCGI_PM_APP_CONFIGURED ? app->run.wants_since : 0;
+}
+
+int fcgi_pm_pool_counted(const fcgi_pm_app *app)
+{
+    int alive, ready;
+
+    count_current(app, &alive, &ready);
+    return alive;
+}
+
+void fcgi_pm_pool_grant(fcgi_pm_app *app, apr_time_t now, const char *note)
+{
+    fcgi_pm_pool_state *r = &app->run;
+    int alive = fcgi_pm_pool_counted(app);
+
+    r->wants_since = 0;
+    if (r->target >= app->max_processes) {
+        return;
+    }
+    r->target++;
+    r->last_grow = now;
+    r->queue_seen = 0;
+    if (r->target == 1 && app->processes == 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: a connection waits: starting a worker "
+                     "(Processes 0)%s", app->name, note);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: connections wait, %d workers busy: growing to "
+                     "%d (MaxProcesses %d)%s", app->name, alive, r->target,
+                     app->max_processes, note);
+    }
+}
+
+fcgi_pm_worker *fcgi_pm_pool_spare(fcgi_pm_app *app)
+{
+    fcgi_pm_pool_state *r = &app->run;
+    fcgi_pm_worker *spare = NULL;
+    int i;
+
+    if (app->config_state != FCGI_PM_APP_CONFIGURED || r->target <= app->processes) {
+        return NULL;
+    }
+    for (i = 0; i < r->nworkers; i++) {
+        fcgi_pm_worker *w = &r->workers[i];
+        if (w->phase == FCGI_PM_WORKER_READY && w->roll == r->roll && !w->busy
+            && !w->adopted && !w->root_exited
+            && (!spare || w->active_at < spare->active_at)) {
+            spare = w;
+        }
+    }
+    return spare;
+}
+
+void fcgi_pm_pool_give_back(fcgi_pm_app *app, fcgi_pm_worker *w)
+{
+    app->run.target--;
+    retire(app, w);
 }
 
 int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
