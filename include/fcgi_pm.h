@@ -37,7 +37,7 @@
  */
 #define FCGI_PM_VERSION "0.9.0"
 
-#define FCGI_PM_MAX_APPS        256   /* apps in one configuration */
+#define FCGI_PM_MAX_APPS        10000 /* apps in one configuration */
 #define FCGI_PM_MAX_PROCESSES   64    /* workers of one app (Processes, MaxProcesses) */
 #define FCGI_PM_MAX_TOTAL       100000 /* FcgiPmMaxProcesses */
 #define FCGI_PM_NAME_MAX        64    /* app name, including the NUL */

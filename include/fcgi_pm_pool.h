@@ -41,6 +41,7 @@ typedef struct {
     apr_time_t queue_seen;        /* a connection waited in the listen
                                    * queue at the last ticks since then */
     apr_time_t last_grow;
+    int published;                /* worker slots written at the last publish */
     apr_time_t wants_since;       /* wants one worker more (fcgi_pm_share) */
     apr_uint64_t busy_sum;        /* busy workers summed over ... */
     apr_uint32_t busy_samples;    /* ... this many ticks ... */
@@ -97,6 +98,7 @@ struct fcgi_pm_app {
     fcgi_pm_app_config_state config_state;
     int removal_said;             /* "no longer configured" was logged */
     fcgi_pm_app_slot *slot;       /* where it is published */
+    fcgi_pm_worker_slot *wslots;  /* ... and its workers */
     fcgi_pm_pool_state run;       /* moves whole to the next record */
 };
 

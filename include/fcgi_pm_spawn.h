@@ -32,6 +32,11 @@ typedef struct {
  * child. */
 pid_t fcgi_pm_spawn_worker(const fcgi_pm_spawn_spec *spec, int *pidfd);
 
+/* Once, in the manager: the manager may hold many descriptors (every
+ * app's socket, a pidfd per worker process): its own limit goes up, and
+ * the limit it had is what its workers get back. */
+void fcgi_pm_spawn_raise_fd_limit(server_rec *s);
+
 /* A descriptor for PID (pidfd_open), or -1. */
 int fcgi_pm_spawn_pidfd(pid_t pid);
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #define FCGI_PM_TABLE_MAGIC   0x46435054u  /* "FCPT" */
-#define FCGI_PM_TABLE_LAYOUT_N 2           /* bump (with FCGI_PM_PROTO_VERSION)
+#define FCGI_PM_TABLE_LAYOUT_N 3           /* bump (with FCGI_PM_PROTO_VERSION)
                                             * when the structs change */
 #define FCGI_PM_TABLE_LAYOUT  ((apr_uint32_t)FCGI_PM_TABLE_LAYOUT_N)
 
@@ -56,7 +56,11 @@
 
 /* App slots: twice the apps a configuration may define, so that a
  * graceful that swaps every app for others finds room while the old ones
- * drain. */
+ * drain.  An app's slot is found by the hash of its name (open
+ * addressing, linear probing): O(1) for the router.  The segment is
+ * reserved whole (about 150 MB of address space) but the kernel gives it
+ * memory page by page as it is written: an app costs its 272-byte slot,
+ * and its worker slots only once it has workers. */
 #define FCGI_PM_TABLE_APPS    (2 * FCGI_PM_MAX_APPS)
 
 typedef enum {
@@ -127,11 +131,13 @@ typedef struct {
     apr_time_t created;
     apr_time_t last_exit_time;
     int last_exit_status;               /* raw wait status */
-    fcgi_pm_worker_slot workers[FCGI_PM_WORKER_SLOTS];
+    apr_uint32_t ever_used;             /* claimed once: probing goes on
+                                         * past it when it is free */
 } fcgi_pm_app_slot;
 
-/* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above); the worker
- * slots are FCGI_PM_WORKER_SLOTS (128) of 56 bytes. */
+/* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above); its
+ * FCGI_PM_WORKER_SLOTS (128) worker slots of 56 bytes are in the table's
+ * workers array (fcgi_pm_table_workers). */
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, state, 0, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, name, 4, 64);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, addr, 68, 128);
@@ -150,8 +156,8 @@ FCGI_PM_TABLE_AT(fcgi_pm_app_slot, backoff_until, 240, 8);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, created, 248, 8);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, last_exit_time, 256, 8);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, last_exit_status, 264, 4);
-FCGI_PM_TABLE_AT(fcgi_pm_app_slot, workers, 272, 128 * 56);
-FCGI_PM_TABLE_SIZE(fcgi_pm_app_slot, 7440);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, ever_used, 268, 4);
+FCGI_PM_TABLE_SIZE(fcgi_pm_app_slot, 272);
 
 typedef struct {
     apr_uint32_t magic;
@@ -165,10 +171,13 @@ typedef struct {
     volatile apr_uint32_t generation;   /* configuration generation applied */
     volatile apr_uint32_t reloads;      /* generations received by managers */
     fcgi_pm_app_slot apps[FCGI_PM_TABLE_APPS];
+    /* apps[i]'s workers: FCGI_PM_WORKER_SLOTS from i * FCGI_PM_WORKER_SLOTS */
+    fcgi_pm_worker_slot workers[FCGI_PM_TABLE_APPS * FCGI_PM_WORKER_SLOTS];
 } fcgi_pm_table;
 
 /* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above): a 48-byte
- * header, then FCGI_PM_TABLE_APPS (512) app slots of 7440 bytes. */
+ * header, FCGI_PM_TABLE_APPS (20000) app slots of 272 bytes, then 128
+ * worker slots of 56 bytes for each. */
 FCGI_PM_TABLE_AT(fcgi_pm_table, magic, 0, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, layout, 4, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, max_apps, 8, 4);
@@ -179,11 +188,16 @@ FCGI_PM_TABLE_AT(fcgi_pm_table, manager_started, 24, 8);
 FCGI_PM_TABLE_AT(fcgi_pm_table, created, 32, 8);
 FCGI_PM_TABLE_AT(fcgi_pm_table, generation, 40, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, reloads, 44, 4);
-FCGI_PM_TABLE_AT(fcgi_pm_table, apps, 48, 512 * 7440);
-FCGI_PM_TABLE_SIZE(fcgi_pm_table, 48 + 512 * 7440);
+FCGI_PM_TABLE_AT(fcgi_pm_table, apps, 48, 20000 * 272);
+FCGI_PM_TABLE_AT(fcgi_pm_table, workers, 48 + 20000 * 272, 20000 * 128 * 56);
+FCGI_PM_TABLE_SIZE(fcgi_pm_table, 48 + 20000 * 272 + 20000 * 128 * 56);
 
 /* Find the table in the process pool or create it there (parent only). */
 apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out);
+
+/* The worker slots of A, a slot of T. */
+fcgi_pm_worker_slot *fcgi_pm_table_workers(fcgi_pm_table *t,
+                                           const fcgi_pm_app_slot *a);
 
 /* Slot of an app by name, NULL when the manager has none. */
 fcgi_pm_app_slot *fcgi_pm_table_find_app(fcgi_pm_table *t, const char *name);

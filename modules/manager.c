@@ -48,7 +48,8 @@
 APLOG_USE_MODULE(fcgi_pm);
 
 #define TAKEOVER_WAIT_S   60    /* retire a predecessor at the latest then */
-#define UNLOADED_WAIT_S   30    /* END without a new BEGIN: module unloaded */
+#define UNLOADED_WAIT_S   30
+#define CONTROL_BATCH     20000 /* messages read in a row at most */    /* END without a new BEGIN: module unloaded */
 
 static struct {
     apr_pool_t *pool;
@@ -464,6 +465,7 @@ static void replace_app(fcgi_pm_app *old, fcgi_pm_app *new)
     int new_socket = old->listen_ino != new->listen_ino;
 
     new->slot = old->slot;
+    new->wslots = old->wslots;
     new->restart_file_mtime = old->restart_file_mtime;
     fcgi_pm_pool_take_over(new, old);
     if (changed || new_socket) {
@@ -485,19 +487,23 @@ static void replace_app(fcgi_pm_app *old, fcgi_pm_app *new)
 static void release_unowned_slots(void)
 {
     fcgi_pm_app *app;
+    char *ours = calloc(FCGI_PM_TABLE_APPS, 1);
     int i;
 
-    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
-        fcgi_pm_app_slot *a = &M.t->apps[i];
-        if (a->state == FCGI_PM_APP_FREE) {
-            continue;
-        }
-        for (app = M.apps; app && app->slot != a; app = app->next) {
-        }
-        if (!app) {
-            fcgi_pm_table_release_app(a);
+    if (!ours) {
+        return;
+    }
+    for (app = M.apps; app; app = app->next) {
+        if (app->slot) {
+            ours[app->slot - M.t->apps] = 1;
         }
     }
+    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
+        if (M.t->apps[i].state != FCGI_PM_APP_FREE && !ours[i]) {
+            fcgi_pm_table_release_app(&M.t->apps[i]);
+        }
+    }
+    free(ours);
 }
 
 static fcgi_pm_app *add_app(fcgi_pm_app *app)
@@ -511,6 +517,7 @@ static fcgi_pm_app *add_app(fcgi_pm_app *app)
         return NULL;
     }
     app->slot = slot;
+    app->wslots = fcgi_pm_table_workers(M.t, slot);
     return app;
 }
 
@@ -615,14 +622,19 @@ static void handle_begin(const fcgi_pm_msg *msg)
     }
 }
 
-static void read_control(void)
+/* One message from the parent, if one is there.  Returns 1 when it read
+ * one (0: none, or the socket is closed), and sets *TICK when the pools
+ * must be looked at now (an APP record alone changes nothing before its
+ * COMMIT). */
+static int read_one_message(int *tick)
 {
     fcgi_pm_msg msg;
     int rc = fcgi_pm_proto_recv(M.ctl, M.msgbuf, &msg, 1);
 
     if (rc < 0 && errno == EAGAIN) {
-        return;
+        return 0;
     }
+    *tick = 1;
     if (rc <= 0) {
         if (rc < 0 && errno != ECONNRESET) {
             ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
@@ -635,7 +647,7 @@ static void read_control(void)
         if (getppid() != M.parent) {
             M.stopping = STOP_EXIT;
         }
-        return;
+        return 0;
     }
     if (msg.proto != FCGI_PM_PROTO_VERSION) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
@@ -644,7 +656,7 @@ static void read_control(void)
         if (msg.fd >= 0) {
             close(msg.fd);
         }
-        return;
+        return 1;
     }
     switch (msg.type) {
     case FCGI_PM_MSG_BEGIN:
@@ -656,6 +668,7 @@ static void read_control(void)
         break;
     case FCGI_PM_MSG_APP: {
         fcgi_pm_app *app = parse_app(&msg);
+        *tick = 0;
         if (app) {
             app->next = M.incoming;
             M.incoming = app;
@@ -670,6 +683,22 @@ static void read_control(void)
             close(msg.fd);
         }
     }
+    return 1;
+}
+
+/* Every message waiting (a graceful sends one per app: the pools are not
+ * looked at between two of them), a bounded number per call. */
+static int read_control(void)
+{
+    int n, tick = 0, any_tick = 0;
+
+    for (n = 0; n < CONTROL_BATCH && M.ctl >= 0; n++) {
+        if (!read_one_message(&tick)) {
+            break;
+        }
+        any_tick |= tick;
+    }
+    return any_tick || M.ctl < 0;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -780,6 +809,7 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     apr_pool_create(&M.pool, NULL);
     M.msgbuf = apr_palloc(M.pool, FCGI_PM_MSG_MAX);
     fcgi_pm_pool_init(M.s);
+    fcgi_pm_spawn_raise_fd_limit(M.s);
     fcgi_pm_wout_init(M.s, &M.apps);
     set_title("fcgi-pm: manager");
     M.t->manager_pid = getpid();
@@ -840,8 +870,7 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
             handle_signals();
             M.tick_due = 0;
         }
-        if (ctl_at >= 0 && pfd[ctl_at].revents) {
-            read_control();
+        if (ctl_at >= 0 && pfd[ctl_at].revents && read_control()) {
             M.tick_due = 0;
         }
     }

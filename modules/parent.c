@@ -23,6 +23,7 @@
 #include "mod_unixd.h"
 #include "unixd.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -114,6 +115,8 @@ typedef struct {
     apr_proc_t manager;          /* registered as an "other child" */
     char *answer_buf;            /* for the manager's answers */
 } parent_gen;
+
+#define FD_HEADROOM 1024          /* descriptors beside the apps' sockets */
 
 static fcgi_pm_table *table;     /* this generation's pointer to the table */
 static parent_gen *current_gen;  /* this generation's context (for monitor) */
@@ -451,6 +454,35 @@ static void watch_manager(parent_gen *g)
 
 /* Open (or keep) every app's listen socket.  The socket directory is
  * checked (and made root:Group 0710) before any socket is bound in it. */
+/* The parent holds one listen socket per app, and the manager receives
+ * them all: with thousands of apps the usual limit of 1024 descriptors
+ * would not do.  Raised (never lowered) to what the apps need plus room
+ * for httpd's own; the manager inherits it. */
+static void make_room_for_sockets(parent_gen *g)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)g->sc->apps->nelts + FD_HEADROOM;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) {
+        return;
+    }
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want && geteuid() == 0) {
+        rl.rlim_max = want;              /* root may raise the hard limit */
+    }
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want
+                  ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, g->s,
+                     "%d apps: cannot raise the open files limit to %lu",
+                     g->sc->apps->nelts, (unsigned long)want);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, g->s,
+                     "%d apps: open files limit raised to %lu",
+                     g->sc->apps->nelts, (unsigned long)rl.rlim_cur);
+    }
+}
+
 static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
 {
     uid_t uid = ap_unixd_config.user_id;
@@ -459,6 +491,7 @@ static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
     const char *dir_err = NULL;
     int i, dir_done = 0;
 
+    make_room_for_sockets(g);
     for (i = 0; i < g->sc->apps->nelts; i++) {
         fcgi_pm_app_conf *app = APR_ARRAY_IDX(g->sc->apps, i, fcgi_pm_app_conf *);
         const char *err = NULL;

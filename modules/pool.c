@@ -963,7 +963,7 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
         alive++;
         ready += w->phase == FCGI_PM_WORKER_READY;
         if (j < FCGI_PM_WORKER_SLOTS) {
-            fcgi_pm_worker_slot *s = &a->workers[j++];
+            fcgi_pm_worker_slot *s = &app->wslots[j++];
             s->pid = w->root_exited && w->nmembers ? w->members[0].pid : w->pid;
             s->state = w->phase;
             s->generation = w->roll;
@@ -978,10 +978,13 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
             s->kill_at = w->kill_at;
         }
     }
-    for (; j < FCGI_PM_WORKER_SLOTS; j++) {
-        a->workers[j].pid = 0;
-        a->workers[j].state = FCGI_PM_WORKER_FREE;
+    /* Only the slots written before: the others were never written (an
+     * app without workers leaves its worker slots' memory untouched). */
+    for (i = j; i < app->run.published; i++) {
+        app->wslots[i].pid = 0;
+        app->wslots[i].state = FCGI_PM_WORKER_FREE;
     }
+    app->run.published = j;
     if (app->config_state != FCGI_PM_APP_CONFIGURED || stopping) {
         state = FCGI_PM_APP_DRAINING;
     }

@@ -20,8 +20,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define REGISTRY_KEY   "fcgi_pm_sockets_v1"
-#define REGISTRY_SIZE  (2 * FCGI_PM_MAX_APPS)
+#define REGISTRY_V1_KEY  "fcgi_pm_sockets_v1"   /* up to 0.9.0 */
+#define REGISTRY_V1_SIZE 512
+#define REGISTRY_KEY     "fcgi_pm_sockets_v2"
 
 typedef struct {
     char addr[FCGI_PM_ADDR_MAX];
@@ -31,9 +32,16 @@ typedef struct {
     ino_t ino;                   /* was removed or replaced behind us */
 } sock_entry;
 
+/* Version 1: a fixed array (512 sockets). */
 typedef struct {
     int n;
-    sock_entry e[REGISTRY_SIZE];
+    sock_entry e[REGISTRY_V1_SIZE];
+} sock_registry_v1;
+
+/* Version 2: any number of sockets. */
+typedef struct {
+    int n, cap;
+    sock_entry *e;               /* in the process pool */
 } sock_registry;
 
 /*
@@ -44,9 +52,11 @@ typedef struct {
  * checks).  A failing assert cannot be fixed by bumping a version number:
  * a new key would make the next module find every socket "in use by
  * another server" and serve 503s.  Put the struct back; a real change
- * needs a migration from the old key.  FCGI_PM_MAX_APPS and
- * FCGI_PM_ADDR_MAX are part of it, and so is the form of an app's
- * address (config.c), which is the lookup key.
+ * needs a migration from the old key, as registry() does from version 1
+ * (whose entries it takes over and empties: a module of version 1 loaded
+ * afterwards opens new sockets; downgrading past it wants a stop and a
+ * start).  FCGI_PM_ADDR_MAX is part of it, and so is the form of an
+ * app's address (config.c), which is the lookup key.
  */
 #if defined(__LP64__)
 #define REGISTRY_AT(type, field, off, size)                                 \
@@ -61,26 +71,62 @@ REGISTRY_AT(sock_entry, dev, 136, 8);
 REGISTRY_AT(sock_entry, ino, 144, 8);
 _Static_assert(sizeof(sock_entry) == 152, "sizeof(sock_entry) changed: the "
                "socket registry is read by every module version");
+REGISTRY_AT(sock_registry_v1, n, 0, 4);
+REGISTRY_AT(sock_registry_v1, e, 8, 512 * 152);
+_Static_assert(sizeof(sock_registry_v1) == 8 + 512 * 152, "sizeof(sock_registry_v1) "
+               "changed: the socket registry is read by every module version");
 REGISTRY_AT(sock_registry, n, 0, 4);
-REGISTRY_AT(sock_registry, e, 8, 512 * 152);
-_Static_assert(sizeof(sock_registry) == 8 + 512 * 152, "sizeof(sock_registry) "
+REGISTRY_AT(sock_registry, cap, 4, 4);
+REGISTRY_AT(sock_registry, e, 8, 8);
+_Static_assert(sizeof(sock_registry) == 16, "sizeof(sock_registry) "
                "changed: the socket registry is read by every module version");
 #undef REGISTRY_AT
 #endif
 
-/* The registry lives in the process pool, fixed-size, so that reloads
- * never grow the parent's memory. */
+/* The registry lives in the process pool.  Its array only grows, by
+ * doubling, when a configuration has more sockets than any before: the
+ * parent's memory does not grow with reloads. */
 static sock_registry *registry(apr_pool_t *process_pool)
 {
-    void *data = NULL;
+    void *data = NULL, *old = NULL;
+    sock_registry *reg;
 
     apr_pool_userdata_get(&data, REGISTRY_KEY, process_pool);
-    if (!data) {
-        data = apr_pcalloc(process_pool, sizeof(sock_registry));
-        apr_pool_userdata_set(data, REGISTRY_KEY, apr_pool_cleanup_null,
-                              process_pool);
+    if (data) {
+        return data;
     }
-    return data;
+    reg = apr_pcalloc(process_pool, sizeof(*reg));
+    reg->cap = REGISTRY_V1_SIZE;
+    reg->e = apr_pcalloc(process_pool, reg->cap * sizeof(sock_entry));
+    apr_pool_userdata_get(&old, REGISTRY_V1_KEY, process_pool);
+    if (old) {
+        /* Left by a module of version 1: its sockets are ours now. */
+        sock_registry_v1 *v1 = old;
+        if (v1->n > 0 && v1->n <= REGISTRY_V1_SIZE) {
+            memcpy(reg->e, v1->e, v1->n * sizeof(sock_entry));
+            reg->n = v1->n;
+        }
+        v1->n = 0;
+    }
+    apr_pool_userdata_set(reg, REGISTRY_KEY, apr_pool_cleanup_null,
+                          process_pool);
+    return reg;
+}
+
+/* Room for one entry more; NULL when no memory. */
+static sock_entry *registry_add(apr_pool_t *process_pool, sock_registry *reg)
+{
+    if (reg->n == reg->cap) {
+        sock_entry *bigger = apr_pcalloc(process_pool,
+                                         2 * reg->cap * sizeof(sock_entry));
+        if (!bigger) {
+            return NULL;
+        }
+        memcpy(bigger, reg->e, reg->n * sizeof(sock_entry));
+        reg->e = bigger;
+        reg->cap *= 2;
+    }
+    return &reg->e[reg->n++];
 }
 
 void fcgi_pm_sock_cloexec(int fd, int on)
@@ -454,15 +500,12 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
     else {
         for (i = 0; i < reg->n && reg->e[i].fd >= 0; i++) {
         }
-        if (i == REGISTRY_SIZE) {
+        e = i < reg->n ? &reg->e[i] : registry_add(process_pool, reg);
+        if (!e) {
             close(fd);
-            *err = "too many sockets";
+            *err = "out of memory for the socket registry";
             return -1;
         }
-        if (i == reg->n) {
-            reg->n++;
-        }
-        e = &reg->e[i];
     }
     apr_cpystrn(e->addr, app->addr, sizeof(e->addr));
     e->fd = fd;

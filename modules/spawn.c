@@ -5,8 +5,10 @@
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_sock.h"
 
+#include "http_log.h"
 #include "apr_strings.h"
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,6 +53,36 @@ static size_t put_num(char *buf, size_t at, size_t size, long v)
         buf[at++] = digits[--n];
     }
     return at;
+}
+
+APLOG_USE_MODULE(fcgi_pm);
+
+#define MANAGER_NOFILE 65536
+
+static struct rlimit worker_nofile;
+static int worker_nofile_set;
+
+void fcgi_pm_spawn_raise_fd_limit(server_rec *s)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return;
+    }
+    worker_nofile = rl;
+    worker_nofile_set = 1;
+    if (rl.rlim_cur >= MANAGER_NOFILE) {
+        return;
+    }
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < MANAGER_NOFILE) {
+        rl.rlim_max = MANAGER_NOFILE;    /* the manager runs as root */
+    }
+    rl.rlim_cur = MANAGER_NOFILE;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s,
+                     "manager: cannot raise its open files limit to %d",
+                     MANAGER_NOFILE);
+    }
 }
 
 static void child_fail(const fcgi_pm_spawn_spec *spec, const char *what)
@@ -212,6 +244,9 @@ static void child_exec(const fcgi_pm_spawn_spec *spec, long max_fd)
         child_close_from_3(max_fd);
     }
     fcgi_pm_sock_cloexec(0, 0);
+    if (worker_nofile_set) {
+        (void)setrlimit(RLIMIT_NOFILE, &worker_nofile);  /* a raw syscall */
+    }
     child_drop_privileges(spec);
     child_chdir(spec);
     child_reset_signals();

@@ -38,10 +38,12 @@
  *------------------------------------------------------------------------*/
 
 /* Copy app slot A; 0 when it is free or changed hands while copied. */
-static int copy_app(apr_pool_t *p, const fcgi_pm_app_slot *a, status_app *out)
+static int copy_app(apr_pool_t *p, fcgi_pm_table *t, const fcgi_pm_app_slot *a,
+                    status_app *out)
 {
     status_worker tmp[FCGI_PM_WORKER_SLOTS];
-    int j, n = 0;
+    const fcgi_pm_worker_slot *ws = fcgi_pm_table_workers(t, a);
+    int j, n = 0, published;
 
     memset(out, 0, sizeof(*out));
     out->state = a->state;
@@ -66,10 +68,15 @@ static int copy_app(apr_pool_t *p, const fcgi_pm_app_slot *a, status_app *out)
     out->created = a->created;
     out->last_exit_time = a->last_exit_time;
     out->last_exit_status = a->last_exit_status;
-    for (j = 0; j < FCGI_PM_WORKER_SLOTS; j++) {
+    /* Workers are published from the first slot on, ALIVE of them at
+     * most: slots beyond were never written, and reading them would give
+     * the segment memory for nothing. */
+    published = a->alive < FCGI_PM_WORKER_SLOTS ? (int)a->alive
+                                                : FCGI_PM_WORKER_SLOTS;
+    for (j = 0; j < published; j++) {
         fcgi_pm_worker_slot w;
 
-        memcpy(&w, (const void *)&a->workers[j], sizeof(w));
+        memcpy(&w, (const void *)&ws[j], sizeof(w));
         if (w.pid <= 0 || w.state < FCGI_PM_WORKER_STARTING
             || w.state > FCGI_PM_WORKER_RETIRING) {
             continue;
@@ -224,7 +231,7 @@ status_snapshot *fcgi_pm_status_snapshot_take(apr_pool_t *p, int full)
 {
     fcgi_pm_table *t = fcgi_pm_parent_table();
     status_snapshot *s = apr_pcalloc(p, sizeof(*s));
-    int i, j, probes = 0, stats = 0;
+    int i, j, used, probes = 0, stats = 0;
 
     s->now = apr_time_now();
     if (!t || t->magic != FCGI_PM_TABLE_MAGIC
@@ -242,12 +249,15 @@ status_snapshot *fcgi_pm_status_snapshot_take(apr_pool_t *p, int full)
     s->manager_started = t->manager_started;
     s->created = t->created;
 
-    s->apps = apr_pcalloc(p, FCGI_PM_TABLE_APPS * sizeof(status_app));
-    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
+    for (i = 0, used = 0; i < FCGI_PM_TABLE_APPS; i++) {
+        used += t->apps[i].state != FCGI_PM_APP_FREE;
+    }
+    s->apps = apr_pcalloc(p, (used + 1) * sizeof(status_app));
+    for (i = 0; i < FCGI_PM_TABLE_APPS && s->napps < used; i++) {
         if (t->apps[i].state == FCGI_PM_APP_FREE) {
             continue;
         }
-        if (copy_app(p, &t->apps[i], &s->apps[s->napps])) {
+        if (copy_app(p, t, &t->apps[i], &s->apps[s->napps])) {
             s->napps++;
         }
     }

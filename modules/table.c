@@ -37,7 +37,8 @@ apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out)
         return rv;
     }
     t = apr_shm_baseaddr_get(shm);
-    memset(t, 0, sizeof(*t));
+    /* A new anonymous mapping reads as zeros already: writing them would
+     * give the whole segment memory (about 150 MB, see FCGI_PM_TABLE_APPS). */
     t->magic = FCGI_PM_TABLE_MAGIC;
     t->layout = FCGI_PM_TABLE_LAYOUT;
     t->max_apps = FCGI_PM_TABLE_APPS;
@@ -48,24 +49,57 @@ apr_status_t fcgi_pm_table_attach(apr_pool_t *process_pool, fcgi_pm_table **out)
     return APR_SUCCESS;
 }
 
+fcgi_pm_worker_slot *fcgi_pm_table_workers(fcgi_pm_table *t,
+                                           const fcgi_pm_app_slot *a)
+{
+    return &t->workers[(apr_size_t)(a - t->apps) * FCGI_PM_WORKER_SLOTS];
+}
+
+/* Where the probe for NAME starts (FNV-1a). */
+static apr_size_t home_of(const char *name)
+{
+    apr_uint32_t h = 2166136261u;
+
+    for (; *name; name++) {
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    }
+    return h % FCGI_PM_TABLE_APPS;
+}
+
+/* The slots NAME may be in, in probing order: from its home on, up to
+ * the first slot never used.  Bounded by the table's size whatever a
+ * writer of the segment put in it. */
+#define FOR_EACH_PROBE(t, name, a, k)                                     \
+    for ((k) = 0, (a) = &(t)->apps[home_of(name)];                         \
+         (k) < FCGI_PM_TABLE_APPS && ((a)->ever_used                        \
+                                      || (a)->state != FCGI_PM_APP_FREE);   \
+         (k)++, (a) = &(t)->apps[(home_of(name) + (k)) % FCGI_PM_TABLE_APPS])
+
 fcgi_pm_app_slot *fcgi_pm_table_find_app(fcgi_pm_table *t, const char *name)
 {
-    int i;
+    fcgi_pm_app_slot *a;
+    apr_size_t k;
 
-    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
-        fcgi_pm_app_slot *a = &t->apps[i];
-        if (a->state != FCGI_PM_APP_FREE && strcmp(a->name, name) == 0) {
+    FOR_EACH_PROBE(t, name, a, k) {
+        if (a->state != FCGI_PM_APP_FREE
+            && strncmp(a->name, name, sizeof(a->name)) == 0) {
             return a;
         }
     }
     return NULL;
 }
 
+static void clear_workers(fcgi_pm_table *t, const fcgi_pm_app_slot *a)
+{
+    memset(fcgi_pm_table_workers(t, a), 0,
+           FCGI_PM_WORKER_SLOTS * sizeof(fcgi_pm_worker_slot));
+}
+
 fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
                                           const char *addr)
 {
     fcgi_pm_app_slot *a = fcgi_pm_table_find_app(t, name);
-    int i;
+    apr_size_t k;
 
     if (a) {
         /* A dead manager's slot for this app (the caller has no app of
@@ -79,13 +113,21 @@ fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
         apr_cpystrn(a->addr, addr, sizeof(a->addr));
         a->requests = requests;
         a->in_flight = in_flight;
+        a->ever_used = 1;
         a->created = apr_time_now();
+        clear_workers(t, a);
         return a;
     }
-    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
-        a = &t->apps[i];
+    /* The first free slot on NAME's probe, a never used one at the end. */
+    for (k = 0; k < FCGI_PM_TABLE_APPS; k++) {
+        a = &t->apps[(home_of(name) + k) % FCGI_PM_TABLE_APPS];
         if (a->state == FCGI_PM_APP_FREE) {
+            if (a->ever_used) {
+                clear_workers(t, a);  /* a never used one is all zero: left
+                                       * untouched, it costs no memory */
+            }
             memset(a, 0, sizeof(*a));
+            a->ever_used = 1;
             apr_cpystrn(a->name, name, sizeof(a->name));
             apr_cpystrn(a->addr, addr, sizeof(a->addr));
             a->created = apr_time_now();

@@ -1,0 +1,80 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
+# 33-many-apps.t - 5,000 on-demand apps (issue 9, scale of apps).
+#
+# 5,000 <FcgiPmApp> with Processes 0 (the libfcgi test app): configtest,
+# start, a request to app #4,999 (and #0), a graceful, the same requests
+# again, and stop all work; no app runs a worker it was not asked for.
+# The time of each step and the parent's and manager's memory are printed
+# (figures, not assertions: they belong in bench/).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(time sleep);
+use FcgiPmTest qw(wait_for);
+
+my $APPS = $ENV{FCGI_PM_MANY_APPS} || 5000;
+
+sub rss_kb {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/status" or return -1;
+    while (<$fh>) { return $1 if /^VmRSS:\s+(\d+)/ }
+    return -1;
+}
+
+sub timed {
+    my ($what, $code) = @_;
+    my $t0 = time;
+    my @r = $code->();
+    note(sprintf('%s: %.2f s', $what, time - $t0));
+    return wantarray ? @r : $r[0];
+}
+
+my $t = FcgiPmTest->new;
+my $hello = $t->app('hello');
+my $conf = '';
+for my $i (0 .. $APPS - 1) {
+    $conf .= "<FcgiPmApp a$i>\n    Command $hello --app=a$i\n    Processes 0\n"
+           . "    IdleTimeout 300\n</FcgiPmApp>\n";
+}
+for my $i (0, $APPS - 1) {
+    $conf .= "<Location /a$i>\n    FcgiPmPass a$i\n</Location>\n";
+}
+$conf .= FcgiPmTest::status_conf();
+$t->write_conf($conf);
+
+my ($rc, $out) = timed("configtest of $APPS apps", sub { $t->configtest });
+is($rc, 0, "configtest accepts $APPS apps") or diag($out);
+ok(timed("start with $APPS apps (until httpd answers)", sub { $t->start(timeout => 120) }),
+   'httpd started');
+ok(timed('manager has every app (status lists them)', sub {
+       wait_for(sub { ($t->get('/fcgi-pm-status?auto')->{body} // '') =~ /^Apps: $APPS$/m }, 120) }),
+   "the status page lists $APPS apps");
+is(scalar $t->workers(match => qr/--app=a\d+\b/), 0, 'no app runs a worker yet');
+
+my $last = $APPS - 1;
+for my $i ($last, 0) {
+    my $res = timed("first request to cold app a$i", sub { $t->get("/a$i/x", timeout => 60) });
+    is($res->{status}, 200, "app a$i answers its first request");
+    like($res->{body} // '', qr/^APP=hello-c$/m, '... from the test app');
+}
+is(scalar $t->workers(match => qr/--app=a\d+\b/), 2, 'two workers: the two apps asked for');
+
+my $parent = $t->httpd_pid;
+my $manager = $t->manager_pid;
+note(sprintf('memory: parent %d kB, manager %d kB', rss_kb($parent), rss_kb($manager)));
+
+ok(timed("graceful with $APPS apps", sub { $t->graceful(timeout => 120) }), 'graceful');
+is($t->manager_pid, $manager, 'the manager survived it');
+my $res = timed("request to a$last after the graceful", sub { $t->get("/a$last/x", timeout => 60) });
+is($res->{status}, 200, "app a$last still answers");
+is(scalar $t->workers(match => qr/--app=a\d+\b/), 2, 'still two workers');
+note(sprintf('memory after the graceful: parent %d kB, manager %d kB',
+             rss_kb($parent), rss_kb($manager)));
+
+ok(timed("stop with $APPS apps", sub { $t->stop(timeout => 60) }), 'httpd stopped');
+ok(wait_for(sub { !FcgiPmTest::pid_alive($manager) }, 30), 'the manager is gone');
+
+done_testing;
