@@ -106,10 +106,11 @@ sub _send_all {
     my ($sock, $sel, $req, $deadline, $res) = @_;
     my $off = 0;
     my $len = length $req;
+    my $wait = 0;                 # a fresh socket takes a small request at once
     while ($off < $len) {
         my $left = $deadline - time;
         if ($left <= 0) { $res->{error} = 'timeout while sending'; return }
-        next unless $sel->can_write($left);
+        next if $wait++ && !$sel->can_write($left);
         my $n = syswrite($sock, $req, 65536, $off);
         if (!defined $n) {
             next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
