@@ -71,7 +71,7 @@ subtest 'files: LICENSE, CHANGES, fcgi_pm.load, SPDX lines' => sub {
     my @files = map { glob "$REPO/$_" }
         qw(mod_fcgi_pm.c modules/*.c include/*.h Makefile.apxs .ci/run
            conf/*.conf conf/*.load conf/*.sh conf/examples/*
-           bench/run bench/*.c t/*.t t/lib/*.pm t/apps/*.c t/apps/*.pl
+           bench/run bench/*.c t/*.t t/lib/*.pm t/lib/*/*.pm t/apps/*.c t/apps/*.pl
            t/apps/*.php t/apps/*.cgi t/apps/*.psgi t/apps/*.go);
     cmp_ok(scalar @files, '>=', 60, scalar(@files) . ' source files found');
     my @missing;

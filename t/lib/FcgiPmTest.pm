@@ -1,7 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 package FcgiPmTest;
 
-# Test harness for mod_fcgi_pm.
+# Test harness for mod_fcgi_pm: the server object (a private httpd's
+# lifecycle, its generated configuration, the processes it owns and their
+# cleanup).  The plumbing it shares with bench/run lives beside it:
+#   FcgiPmTest::HTTP   the raw HTTP client (http_request), free_port, kv
+#   FcgiPmTest::Proc   /proc readers (proc_stat, all_procs, pid_alive, ...)
+#   FcgiPmTest::Load   the load generator behind load_start/load_finish
+# Every name this module exported before that split it still exports (it
+# re-exports them), and FcgiPmTest::NAME still works for each of them.
 #
 # Every test file creates one (or several) FcgiPmTest objects.  Each object
 # owns a private server root under a temporary directory (mode 0755 so that
@@ -26,25 +33,36 @@ use warnings;
 
 use Carp qw(croak);
 use Cwd qw(abs_path);
-use Errno qw(EAGAIN EWOULDBLOCK EINTR ESRCH);
 use Exporter 'import';
-use Fcntl qw(:mode);
-use File::Basename qw(dirname basename);
+use File::Basename qw(dirname);
 use File::Copy qw(copy);
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
-use IO::Select;
-use IO::Socket::INET;
 use IO::Socket::UNIX;
 use POSIX qw(:sys_wait_h ceil);
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
+
+# Imported for use here and so that the names the harness had before the
+# split stay callable as FcgiPmTest::NAME (tests call several that way).
+use FcgiPmTest::HTTP qw(http_request free_port tcp_port_open kv);
+use FcgiPmTest::Proc qw(
+    pid_alive proc_stat proc_cmdline proc_status proc_environ proc_cwd
+    all_pids all_procs descendants identities still_alive
+);
+use FcgiPmTest::Load qw(
+    start_clients finish_clients abort_clients summarize_records load_summary_text
+);
+
+# Private before the split, kept callable under its old name all the same.
+*_dechunk = \&FcgiPmTest::HTTP::_dechunk;
 
 our @EXPORT_OK = qw(
     app_conf
     http_request build_app repo_dir module_path apache_bin
     proc_stat proc_cmdline proc_status all_procs pid_alive free_port
     wait_for has_go
+    start_command wait_command pid_from_file
 );
 
 our $APACHE      = $ENV{FCGI_PM_APACHE} || '/usr/sbin/apache2';
@@ -413,45 +431,75 @@ sub conf_line_of {
 # Running apache2
 #----------------------------------------------------------------------------
 
-# Run a command with a clean environment; output (stdout+stderr) goes to a
-# file, not a pipe, so that a stray daemon holding the descriptor cannot
-# hang us.  Returns ($exit_code, $output).  Bounded by $timeout seconds.
+# The PATH every command runs with (their environment is built, not
+# inherited).
+our $CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+# start_command(cmd => [...], output => FILE, env => {..}, append => 0,
+#               setsid => 0) -> pid of the child running the command
+# The command gets exactly %env as its environment, stdin from /dev/null,
+# stdout and stderr into FILE: a file, not a pipe, so that a stray daemon
+# holding the descriptor cannot hang the caller.  setsid: in a session of
+# its own.  Shared with bench/run (apache2 -k, wrk, php-fpm).
+sub start_command {
+    my (%o) = @_;
+    my @cmd = @{ $o{cmd} || croak 'start_command: cmd required' };
+    my $out = $o{output} // croak 'start_command: output required';
+    my %env = %{ $o{env} || {} };
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        # The caller's handlers and ignored signals are not the command's.
+        $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE);
+        POSIX::setsid() if $o{setsid};
+        %ENV = %env;
+        open STDIN, '<', '/dev/null';
+        open STDOUT, ($o{append} ? '>>' : '>'), $out or POSIX::_exit(127);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
+        exec @cmd or POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+# wait_command($pid, $deadline [, $interval]) -> exit code of a child of
+# start_command (128 + N if killed by signal N), or -1 if it was still
+# running at $deadline (epoch seconds): then it is SIGKILLed and reaped.
+sub wait_command {
+    my ($pid, $deadline, $interval) = @_;
+    croak 'wait_command: bad pid ' . ($pid // 'undef') unless defined $pid && $pid =~ /^\d+$/ && $pid > 1;
+    while (1) {
+        my $r = waitpid($pid, WNOHANG);
+        if ($r == $pid) {
+            my $status = $?;
+            return ($status & 127) ? 128 + ($status & 127) : $status >> 8;
+        }
+        return -1 if $r == -1;                  # not (or no longer) our child
+        if (time > $deadline) {
+            kill 'KILL', $pid;
+            waitpid($pid, 0);
+            return -1;
+        }
+        sleep($interval // 0.05);
+    }
+}
+
+# Run a command with a clean environment (see start_command), bounded by
+# $timeout seconds.  Returns ($exit_code, $output).
 sub _run {
     my ($self, $timeout, @cmd) = @_;
     $timeout ||= 60;
     my $out = "$self->{root}/run/cmd-output.$$." . int(rand(1e9));
     my %env = (
-        PATH => '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        PATH => $CLEAN_PATH,
         LANG => 'C',
         sanitizer_env(),
         %{ $self->{env} },
     );
-    my $pid = fork;
-    croak "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        %ENV = %env;
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
-        exec @cmd or POSIX::_exit(127);
-    }
-    my $deadline = time + $timeout;
-    my $status;
-    while (1) {
-        my $r = waitpid($pid, WNOHANG);
-        if ($r == $pid) { $status = $?; last }
-        if (time > $deadline) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            $status = -1;
-            last;
-        }
-        sleep 0.05;
-    }
+    my $pid = start_command(cmd => \@cmd, output => $out, env => \%env);
+    my $code = wait_command($pid, time + $timeout, 0.05);
     my $text = '';
     if (open my $fh, '<', $out) { local $/; $text = <$fh> // ''; close $fh }
     unlink $out;
-    my $code = $status == -1 ? -1 : ($status & 127) ? 128 + ($status & 127) : $status >> 8;
     return ($code, $text);
 }
 
@@ -468,14 +516,17 @@ sub configtest {
     return $self->_run(60, $APACHE, '-f', $conf, '-t');
 }
 
-sub _read_pidfile {
-    my ($self) = @_;
-    open my $fh, '<', $self->pidfile or return undef;
+# pid_from_file($path) -> the number on the first line of a pid file, or undef.
+sub pid_from_file {
+    my ($path) = @_;
+    open my $fh, '<', $path or return undef;
     my $l = <$fh>;
     close $fh;
     return undef unless defined $l && $l =~ /^\s*(\d+)/;
     return $1;
 }
+
+sub _read_pidfile { my ($self) = @_; return pid_from_file($self->pidfile) }
 
 # httpd parent pid, from the pid file, if that process is alive and is our
 # httpd (its command line names our config, under our root): a stale pid
@@ -501,14 +552,7 @@ sub generations {
     return $n;
 }
 
-sub port_open {
-    my ($self) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port},
-                                  Proto => 'tcp', Timeout => 2);
-    return 0 unless $s;
-    close $s;
-    return 1;
-}
+sub port_open { my ($self) = @_; return tcp_port_open($self->{port}) }
 
 # `make test-asan` sets FCGI_PM_PRELOAD (the sanitizer runtimes, which
 # must come before everything in a process that dlopen()s an instrumented
@@ -612,71 +656,8 @@ sub log_tail {
 }
 
 #----------------------------------------------------------------------------
-# /proc
+# The server's processes (the /proc readers are in FcgiPmTest::Proc)
 #----------------------------------------------------------------------------
-
-sub pid_alive {
-    my ($pid) = @_;
-    return 0 unless $pid;
-    my $st = proc_stat($pid) or return 0;
-    return $st->{state} ne 'Z' ? 1 : 0;
-}
-
-# proc_stat($pid) -> {pid, comm, state, ppid, pgrp, sid, starttime} or undef
-sub proc_stat {
-    my ($pid) = @_;
-    open my $fh, '<', "/proc/$pid/stat" or return undef;
-    my $l = <$fh>;
-    close $fh;
-    return undef unless defined $l;
-    my ($comm) = $l =~ /^\d+ \((.*)\) /s or return undef;
-    my $rest = substr($l, rindex($l, ')') + 2);
-    my @f = split ' ', $rest;
-    return {
-        pid => $pid, comm => $comm, state => $f[0], ppid => $f[1],
-        pgrp => $f[2], sid => $f[3], starttime => $f[19],
-    };
-}
-
-sub proc_cmdline {
-    my ($pid) = @_;
-    open my $fh, '<', "/proc/$pid/cmdline" or return undef;
-    local $/;
-    my $c = <$fh>;
-    close $fh;
-    return undef unless defined $c;
-    $c =~ s/\0+\z//;
-    $c =~ s/\0/ /g;
-    return $c;
-}
-
-# proc_status($pid) -> {uid => [r,e,s,f], gid => [r,e,s,f], groups => [...]}
-sub proc_status {
-    my ($pid) = @_;
-    open my $fh, '<', "/proc/$pid/status" or return undef;
-    my %s;
-    while (<$fh>) {
-        if (/^Uid:\s+(.*)/)    { $s{uid} = [split ' ', $1] }
-        elsif (/^Gid:\s+(.*)/) { $s{gid} = [split ' ', $1] }
-        elsif (/^Groups:\s*(.*)/) { $s{groups} = [split ' ', $1] }
-        elsif (/^State:\s+(\S)/) { $s{state} = $1 }
-    }
-    close $fh;
-    return \%s;
-}
-
-# all_procs() -> list of {pid, ppid, sid, state, starttime, cmdline}
-sub all_procs {
-    my @p;
-    opendir my $dh, '/proc' or return ();
-    for my $pid (grep { /^\d+$/ } readdir $dh) {
-        my $st = proc_stat($pid) or next;
-        $st->{cmdline} = proc_cmdline($pid) // '';
-        push @p, $st;
-    }
-    closedir $dh;
-    return @p;
-}
 
 # Managers: cmdline starts with "fcgi-pm: manager", parent is the httpd
 # parent.  Returns the list of pids (tests assert there is exactly one).
@@ -721,21 +702,6 @@ sub procs_matching {
     my ($self, $re) = @_;
     my @p = map { $_->{pid} } grep { $_->{state} ne q{Z} && $_->{cmdline} =~ $re && $_->{pid} != $$ } all_procs();
     return @p;
-}
-
-# descendants($pid) -> all live descendants (recursive).
-sub descendants {
-    my ($pid) = @_;
-    my @all = all_procs();
-    my %kids;
-    push @{ $kids{$_->{ppid}} }, $_->{pid} for grep { $_->{state} ne 'Z' } @all;
-    my @out;
-    my @todo = ($pid);
-    while (@todo) {
-        my $p = shift @todo;
-        for my $k (@{ $kids{$p} || [] }) { push @out, $k; push @todo, $k }
-    }
-    return @out;
 }
 
 sub _seen {
@@ -824,23 +790,18 @@ sub tagged_processes {
     my $needle = "\0FCGIPM_ROOT=$self->{root}\0";
     my $wd = "$self->{root}/wd/";
     my @p;
-    opendir my $dh, '/proc' or return ();
-    for my $pid (grep { /^\d+$/ } readdir $dh) {
+    for my $pid (all_pids()) {
         next if $pid == $$;
-        my $cwd = readlink "/proc/$pid/cwd";
+        my $cwd = proc_cwd($pid);
         my $hit = defined $cwd && index("$cwd/", $wd) == 0;
         unless ($hit) {
-            open my $fh, '<', "/proc/$pid/environ" or next;
-            local $/;
-            my $env = <$fh>;
-            close $fh;
+            my $env = proc_environ($pid);
             $hit = defined $env && index("\0$env\0", $needle) >= 0;
         }
         next unless $hit;
         my $st = proc_stat($pid) or next;
         push @p, $pid if $st->{state} ne 'Z';
     }
-    closedir $dh;
     my @s = sort { $a <=> $b } @p;
     return @s;
 }
@@ -880,21 +841,6 @@ sub status_app {
     my $j = $self->status_json or return undef;
     my ($app) = grep { $_->{name} eq $name } @{ $j->{apps} || [] };
     return $app;
-}
-
-# pid => starttime of each pid, to tell later whether the same process is
-# still alive (gone_all).
-sub identities {
-    my (@pids) = @_;
-    my %id;
-    for (@pids) { my $st = proc_stat($_); $id{$_} = $st->{starttime} if $st && $st->{state} ne 'Z' }
-    return \%id;
-}
-
-# Those of the processes of identities() that are still alive.
-sub still_alive {
-    my ($id) = @_;
-    return grep { my $st = proc_stat($_); $st && $st->{state} ne 'Z' && $st->{starttime} == $id->{$_} } sort keys %$id;
 }
 
 # Socket files (*.sock) currently in the socket directory.
@@ -938,151 +884,8 @@ sub wait_ok {
 }
 
 #----------------------------------------------------------------------------
-# HTTP
+# HTTP (the client is FcgiPmTest::HTTP's http_request)
 #----------------------------------------------------------------------------
-
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or croak "cannot bind a free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
-
-# http_request(port => P, method => 'GET', path => '/x', headers => {..},
-#              body => $bytes, timeout => 30, trace => 0)
-# -> { status, reason, headers => {lc name => value}, body, elapsed (ms),
-#      first_byte (ms), error, reads => [[ms, total_bytes], ...] (trace) }
-# status 599 = client-side failure (connect, timeout, truncated response).
-# One connection per request, "Connection: close".
-sub http_request {
-    my (%a) = @_;
-    my $port    = $a{port} or croak 'port required';
-    my $method  = $a{method} || 'GET';
-    my $path    = $a{path} // '/';
-    my $timeout = $a{timeout} // 30;
-    my $body    = $a{body};
-    my $t0 = time;
-    my $deadline = $t0 + $timeout;
-    my %res = (status => 599, headers => {}, body => '', error => '');
-    my $ms = sub { sprintf('%.1f', (time - $t0) * 1000) + 0 };
-
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                     Proto => 'tcp', Timeout => $timeout);
-    unless ($sock) {
-        $res{error} = "connect: $!";
-        $res{elapsed} = $ms->();
-        return \%res;
-    }
-    binmode $sock;
-    $sock->blocking(0);
-
-    my $req = "$method $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\nConnection: close\r\n";
-    my $h = $a{headers} || {};
-    $req .= "$_: $h->{$_}\r\n" for sort keys %$h;
-    if (defined $body) {
-        $req .= 'Content-Length: ' . length($body) . "\r\n";
-    }
-    $req .= "\r\n";
-    $req .= $body if defined $body;
-
-    my $sel = IO::Select->new($sock);
-    my $off = 0;
-    my $len = length $req;
-    while ($off < $len) {
-        my $left = $deadline - time;
-        if ($left <= 0) { $res{error} = 'timeout while sending'; last }
-        next unless $sel->can_write($left);
-        my $n = syswrite($sock, $req, 65536, $off);
-        if (!defined $n) {
-            next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
-            $res{error} = "send: $!";
-            last;
-        }
-        $off += $n;
-    }
-
-    my $raw = '';
-    my @reads;
-    my $eof = 0;
-    # Even if sending failed, read what the server answered (it may have
-    # rejected the request early).
-    while (1) {
-        my $left = $deadline - time;
-        if ($left <= 0) { $res{error} ||= 'timeout while reading'; last }
-        next unless $sel->can_read($left);
-        my $n = sysread($sock, my $buf, 262144);
-        if (!defined $n) {
-            next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
-            $res{error} ||= "recv: $!";
-            last;
-        }
-        if ($n == 0) { $eof = 1; last }
-        $res{first_byte} //= $ms->();
-        $raw .= $buf;
-        push @reads, [$ms->(), length $raw] if $a{trace};
-    }
-    close $sock;
-    $res{elapsed} = $ms->();
-    $res{reads} = \@reads if $a{trace};
-    $res{raw_length} = length $raw;
-
-    my $hend = index($raw, "\r\n\r\n");
-    if ($hend < 0) {
-        $res{error} ||= 'no complete response header (' . length($raw) . ' bytes)';
-        $res{status} = 599;
-        return \%res;
-    }
-    my $head = substr($raw, 0, $hend);
-    my $rbody = substr($raw, $hend + 4);
-    my @hl = split /\r\n/, $head;
-    my $sl = shift @hl;
-    unless ($sl =~ m{^HTTP/\d\.\d (\d{3})\s*(.*)$}) {
-        $res{error} ||= "bad status line: $sl";
-        return \%res;
-    }
-    my ($status, $reason) = ($1, $2);
-    for (@hl) {
-        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
-        $k = lc $k;
-        $res{headers}{$k} = exists $res{headers}{$k} ? "$res{headers}{$k}, $v" : $v;
-    }
-    if (($res{headers}{'transfer-encoding'} // '') =~ /chunked/i) {
-        my ($decoded, $complete) = _dechunk($rbody);
-        $rbody = $decoded;
-        $res{error} ||= 'truncated chunked body' unless $complete;
-    } elsif (defined $res{headers}{'content-length'}
-             && length($rbody) != $res{headers}{'content-length'}) {
-        $res{error} ||= 'body length ' . length($rbody) . ' != Content-Length '
-                        . $res{headers}{'content-length'};
-    }
-    $res{body} = $rbody;
-    $res{reason} = $reason;
-    # A truncated or timed-out response is a failure whatever its status.
-    $res{status} = $res{error} && !$eof || $res{error} =~ /truncated|body length/ ? 599 : $status;
-    $res{http_status} = $status;
-    return \%res;
-}
-
-sub _dechunk {
-    my ($in) = @_;
-    my $out = '';
-    my $pos = 0;
-    while (1) {
-        my $e = index($in, "\r\n", $pos);
-        return ($out, 0) if $e < 0;
-        my $line = substr($in, $pos, $e - $pos);
-        $line =~ s/;.*//;
-        return ($out, 0) unless $line =~ /^\s*([0-9a-fA-F]+)\s*$/;
-        my $size = hex $1;
-        $pos = $e + 2;
-        return ($out, 1) if $size == 0;
-        return ($out, 0) if $pos + $size > length $in;
-        $out .= substr($in, $pos, $size);
-        $pos += $size + 2;
-    }
-}
 
 sub get {
     my ($self, $path, %o) = @_;
@@ -1094,21 +897,11 @@ sub post {
     return http_request(port => $self->{port}, method => 'POST', path => $path, body => $body, %o);
 }
 
-# Parse "KEY=VALUE" lines of a hello-style body into a hash.
-sub kv {
-    my ($body) = @_;
-    my %h;
-    for (split /\n/, $body // '') {
-        $h{$1} = $2 if /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-    }
-    return \%h;
-}
-
 #----------------------------------------------------------------------------
 # Load generator
 #----------------------------------------------------------------------------
 
-# $t->load_start(%opt) -> $load
+# $t->load_start(%opt) -> $load   (clients run FcgiPmTest::Load)
 #   clients       number of client processes (default 4)
 #   min_requests  total requests to do at least (split over clients)
 #   until_stopped keep going (past min_requests) until load_finish()
@@ -1122,114 +915,25 @@ sub kv {
 sub load_start {
     my ($self, %o) = @_;
     my $clients = $o{clients} || 4;
-    my $per = $o{min_requests} ? ceil($o{min_requests} / $clients) : 0;
-    my $max_s = $o{max_seconds} || 120;
-    my $dir = "$self->{root}/load-" . ++$self->{load_seq};
-    make_path($dir);
-    my $stop = "$dir/stop";
-    unless ($o{until_stopped}) {
-        open my $fh, '>', $stop; close $fh;
-    }
-    my $path = $o{path} // '/';
-    my $expect = $o{expect};
-    my $think = ($o{think_ms} || 0) / 1000;
-    my $timeout = $o{timeout} || 60;
-    my $port = $self->{port};
-    my $parent = $$;
-    my @pids;
-    for my $c (0 .. $clients - 1) {
-        my $pid = fork;
-        croak "fork: $!" unless defined $pid;
-        if ($pid == 0) {
-            # Client process: no Test::More, no END blocks.
-            srand($$ ^ time);
-            my $ok = open my $out, '>', "$dir/client-$c.log";
-            POSIX::_exit(2) unless $ok;
-            $out->autoflush(1);
-            my $deadline = time + $max_s;
-            my $i = 0;
-            $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP);
-            while (1) {
-                last if time >= $deadline;
-                last if $i >= $per && -e $stop;
-                last if getppid() != $parent;      # the test is gone
-                my $p = ref $path eq 'CODE' ? $path->($c, $i) : $path;
-                my $start = time;
-                my $r = http_request(port => $port, path => $p, timeout => $timeout);
-                my $good = ($r->{status} =~ /^2\d\d$/
-                            && (!$expect || $r->{body} =~ $expect)) ? 1 : 0;
-                my $err = $r->{error} // '';
-                $err = 'unexpected body: ' . substr($r->{body}, 0, 60)
-                    if !$err && $r->{status} =~ /^2/ && !$good;
-                $err =~ s/[\t\n\r]/ /g;
-                printf {$out} "%.3f\t%.1f\t%s\t%d\t%s\t%s\n",
-                    $start, $r->{elapsed}, $r->{status}, $good, $p, $err;
-                $i++;
-                sleep $think if $think > 0;
-            }
-            close $out;
-            POSIX::_exit(0);
-        }
-        push @pids, $pid;
-    }
-    my $load = { dir => $dir, stop => $stop, pids => \@pids, clients => $clients,
-                 started => time, max_seconds => $max_s, timeout => $timeout };
+    my $load = start_clients(
+        port => $self->{port}, dir => "$self->{root}/load-" . ++$self->{load_seq},
+        clients => $clients,
+        per_client => $o{min_requests} ? ceil($o{min_requests} / $clients) : 0,
+        until_stopped => $o{until_stopped}, max_seconds => $o{max_seconds} || 120,
+        path => $o{path} // '/', expect => $o{expect}, think_ms => $o{think_ms},
+        timeout => $o{timeout} || 60);
+    # The cleanup ends the loads that were never finished.
     push @{ $self->{loads} }, $load;
     return $load;
 }
 
-# $t->load_finish($load) -> summary
+# $t->load_finish($load) -> summary (see FcgiPmTest::Load::summarize_records)
 #   { total, ok, failed (599/connection), non2xx, bad_body, max_ms, p50_ms,
 #     p99_ms, by_status => {}, errors => [first lines of bad requests],
 #     records => [[start, ms, status, ok, path, err], ...] }
 sub load_finish {
     my ($self, $load) = @_;
-    unless (-e $load->{stop}) { open my $fh, '>', $load->{stop}; close $fh }
-    my $bound = $load->{started} + $load->{max_seconds} + $load->{timeout} + 30;
-    for my $pid (@{ $load->{pids} }) {
-        while (1) {
-            my $r = waitpid($pid, WNOHANG);
-            last if $r == $pid || $r == -1;
-            if (time > $bound) { kill 'KILL', $pid; waitpid($pid, 0); last }
-            sleep 0.05;
-        }
-    }
-    $load->{done} = 1;
-    my %s = (total => 0, ok => 0, failed => 0, non2xx => 0, bad_body => 0,
-             by_status => {}, errors => [], records => []);
-    my @lat;
-    for my $c (0 .. $load->{clients} - 1) {
-        open my $fh, '<', "$load->{dir}/client-$c.log" or next;
-        while (my $l = <$fh>) {
-            chomp $l;
-            my @f = split /\t/, $l, 6;
-            next unless @f >= 5;
-            push @{ $s{records} }, \@f;
-            $s{total}++;
-            $s{by_status}{ $f[2] }++;
-            push @lat, $f[1];
-            if ($f[3]) { $s{ok}++ }
-            elsif ($f[2] == 599) { $s{failed}++ }
-            elsif ($f[2] !~ /^2/) { $s{non2xx}++ }
-            else { $s{bad_body}++ }
-            push @{ $s{errors} }, "client $c: status $f[2] after $f[1] ms on $f[4]: " . ($f[5] // '')
-                if !$f[3] && @{ $s{errors} } < 20;
-        }
-        close $fh;
-    }
-    @lat = sort { $a <=> $b } @lat;
-    $s{max_ms} = @lat ? $lat[-1] : 0;
-    $s{p50_ms} = @lat ? $lat[int($#lat * 0.5)] : 0;
-    $s{p99_ms} = @lat ? $lat[int($#lat * 0.99)] : 0;
-    return \%s;
-}
-
-sub load_summary_text {
-    my ($s) = @_;
-    my $st = join ' ', map { "$_:$s->{by_status}{$_}" } sort keys %{ $s->{by_status} };
-    return sprintf("%d requests, %d ok, %d failed, %d non-2xx, %d bad body; status %s; "
-                   . "p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-                   @$s{qw(total ok failed non2xx bad_body)}, $st, @$s{qw(p50_ms p99_ms max_ms)});
+    return summarize_records(finish_clients($load));
 }
 
 #----------------------------------------------------------------------------
@@ -1270,12 +974,8 @@ sub cleanup {
     return if $$ != $self->{owner};
     local ($?, $!, $@);
 
-    # Stop any unfinished load generator.
-    for my $load (@{ $self->{loads} }) {
-        next if $load->{done};
-        kill 'KILL', @{ $load->{pids} };
-        waitpid($_, 0) for @{ $load->{pids} };
-    }
+    # Stop any unfinished load generator (only its own client pids).
+    abort_clients($_) for @{ $self->{loads} };
 
     # Stop httpd: SIGTERM to the recorded parent (no config parsing needed).
     my $hp = $self->httpd_pid;
