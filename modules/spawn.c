@@ -79,9 +79,15 @@ void fcgi_pm_spawn_raise_fd_limit(server_rec *s)
     }
     rl.rlim_cur = MANAGER_NOFILE;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s,
-                     "manager: cannot raise its open files limit to %d",
-                     MANAGER_NOFILE);
+        /* Not allowed above the hard limit here (no CAP_SYS_RESOURCE):
+         * up to it, then. */
+        rl = worker_nofile;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < MANAGER_NOFILE) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                         "manager: open files limit %lu (wanted %d)",
+                         (unsigned long)rl.rlim_cur, MANAGER_NOFILE);
+        }
     }
 }
 

@@ -172,13 +172,13 @@ subtest 'configtest' => sub {
     is($rc, 0, 'a 210 KB app record is accepted') or diag($out);
 
     # More apps than the table holds.
-    my $many = join '', map { "<FcgiPmApp m$_>\n    Command $hello --app=m$_\n</FcgiPmApp>\n" } 1 .. 257;
+    my $many = join '', map { "<FcgiPmApp m$_>\n    Command $hello --app=m$_\n</FcgiPmApp>\n" } 1 .. 10001;
     $c = $t->write_conf($many, file => 'many.conf');
-    $fails->('257 apps', $c, qr/^<FcgiPmApp m257>/, qr/too many apps \(at most 256\)/);
-    $many = join '', map { "<FcgiPmApp m$_>\n    Command $hello --app=m$_\n</FcgiPmApp>\n" } 1 .. 256;
+    $fails->('10001 apps', $c, qr/^<FcgiPmApp m10001>/, qr/too many apps \(at most 10000\)/);
+    $many = join '', map { "<FcgiPmApp m$_>\n    Command $hello --app=m$_\n</FcgiPmApp>\n" } 1 .. 10000;
     $c = $t->write_conf($many, file => 'many2.conf');
     ($rc, $out) = $t->configtest($c);
-    is($rc, 0, '256 apps accepted') or diag($out);
+    is($rc, 0, '10000 apps accepted') or diag($out);
 };
 
 #----------------------------------------------------------------------------
