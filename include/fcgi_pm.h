@@ -49,7 +49,6 @@
 #define FCGI_PM_MAX_SHUTDOWN_TIMEOUT     3600
 #define FCGI_PM_MAX_CONNECT_TIMEOUT      3600   /* ConnectTimeout */
 #define FCGI_PM_MAX_IO_TIMEOUT           86400  /* IOTimeout */
-#define FCGI_PM_MAX_REQUEST_TIME         86400  /* MaxRequestTime */
 
 /* One <FcgiPmApp NAME> block. */
 typedef struct fcgi_pm_app_conf {
@@ -62,7 +61,8 @@ typedef struct fcgi_pm_app_conf {
     int max_processes;
     int idle_timeout;
     int max_requests;              /* 0: no limit */
-    int max_request_time;          /* seconds, 0: no limit */
+    int max_request_time;          /* seconds, 0: no limit (the manager
+                                    * kills; httpd answers 504) */
     const char *user;              /* NULL: httpd's User */
     const char *group;             /* NULL: httpd's Group */
     const char *workdir;           /* NULL: the directory of Command */
@@ -74,7 +74,6 @@ typedef struct fcgi_pm_app_conf {
     /* httpd's side only (the proxy worker), not in the app's record: */
     int connect_timeout;           /* ConnectTimeout, 0: mod_proxy's default */
     int io_timeout;                /* IOTimeout, 0: ProxyTimeout or Timeout */
-    int max_request_time;          /* MaxRequestTime, 0: no limit */
     /* Filled at check_config. */
     const char *addr;              /* canonical "unix:/path" or "tcp:h:p" */
     const char *socket_path;       /* unix socket path, NULL for TCP */

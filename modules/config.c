@@ -374,7 +374,6 @@ static const struct {
     { "StopSignal",        FUNC(set_stop_signal) },
     { "ConnectTimeout",    INT_FIELD(connect_timeout, 1, FCGI_PM_MAX_CONNECT_TIMEOUT) },
     { "IOTimeout",         INT_FIELD(io_timeout, 1, FCGI_PM_MAX_IO_TIMEOUT) },
-    { "MaxRequestTime",    INT_FIELD(max_request_time, 0, FCGI_PM_MAX_REQUEST_TIME) },
 };
 #undef INT_FIELD
 #undef FUNC
@@ -389,7 +388,6 @@ IS_INT(max_request_time);
 IS_INT(shutdown_timeout);
 IS_INT(connect_timeout);
 IS_INT(io_timeout);
-IS_INT(max_request_time);
 #undef IS_INT
 
 static const char *known_directives(apr_pool_t *p)
