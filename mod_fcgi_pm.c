@@ -12,11 +12,13 @@
  *   spawn.c    fork/exec of one worker with dropped privileges
  *   table.c    the shared-memory table
  *   route.c    FcgiPmPass: hand requests to mod_proxy_fcgi
+ *   proxyworker.c  each app's mod_proxy worker (timeouts, flushpackets)
  *   status.c   the fcgi-pm-status handler and mod_status section
  */
 #include "fcgi_pm.h"
 #include "fcgi_pm_config.h"
 #include "fcgi_pm_parent.h"
+#include "fcgi_pm_proxyworker.h"
 #include "fcgi_pm_route.h"
 #include "fcgi_pm_status.h"
 
@@ -137,6 +139,9 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                                    &fcgi_pm_module);
     const char *err = fcgi_pm_config_check(pconf, s, sc);
 
+    if (!err) {
+        err = fcgi_pm_proxyworker_define(pconf, ptemp, s, sc);
+    }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                      "mod_fcgi_pm: %s", err);
@@ -148,9 +153,12 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
+    fcgi_pm_server_conf *sc = ap_get_module_config(s->module_config,
+                                                   &fcgi_pm_module);
+
     ap_add_version_component(pconf, "mod_fcgi_pm/" FCGI_PM_VERSION);
-    return fcgi_pm_parent_post_config(pconf, s,
-        ap_get_module_config(s->module_config, &fcgi_pm_module));
+    fcgi_pm_proxyworker_log(s, sc);
+    return fcgi_pm_parent_post_config(pconf, s, sc);
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)
@@ -185,7 +193,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(fcgi_pm_parent_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(fcgi_pm_route_fixup, NULL, before_proxy, APR_HOOK_FIRST);
-    fcgi_pm_route_register(p);
+    fcgi_pm_proxyworker_register_hooks(p);
     ap_hook_handler(fcgi_pm_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fcgi_pm_status_register_hooks(p);
 }

@@ -47,6 +47,8 @@
 #define FCGI_PM_DEFAULT_SHUTDOWN_TIMEOUT 30
 #define FCGI_PM_DEFAULT_IDLE_TIMEOUT     60
 #define FCGI_PM_MAX_SHUTDOWN_TIMEOUT     3600
+#define FCGI_PM_MAX_CONNECT_TIMEOUT      3600   /* ConnectTimeout */
+#define FCGI_PM_MAX_IO_TIMEOUT           86400  /* IOTimeout */
 
 /* One <FcgiPmApp NAME> block. */
 typedef struct fcgi_pm_app_conf {
@@ -59,7 +61,8 @@ typedef struct fcgi_pm_app_conf {
     int max_processes;
     int idle_timeout;
     int max_requests;              /* 0: no limit */
-    int max_request_time;          /* seconds, 0: no limit */
+    int max_request_time;          /* seconds, 0: no limit (the manager
+                                    * kills; httpd answers 504) */
     const char *user;              /* NULL: httpd's User */
     const char *group;             /* NULL: httpd's Group */
     const char *workdir;           /* NULL: the directory of Command */
@@ -68,10 +71,14 @@ typedef struct fcgi_pm_app_conf {
     int shutdown_timeout;
     const char *restart_file;
     const char *stop_signal;       /* "USR1", "TERM", ... */
-    /* Filled at post_config. */
+    /* httpd's side only (the proxy worker), not in the app's record: */
+    int connect_timeout;           /* ConnectTimeout, 0: mod_proxy's default */
+    int io_timeout;                /* IOTimeout, 0: ProxyTimeout or Timeout */
+    /* Filled at check_config. */
     const char *addr;              /* canonical "unix:/path" or "tcp:h:p" */
     const char *socket_path;       /* unix socket path, NULL for TCP */
     const char *proxy_handler;     /* handler string given to mod_proxy */
+    const char *proxy_worker;      /* name of the app's mod_proxy worker */
     int listen_fd;                 /* the parent's copy of the listen socket */
 } fcgi_pm_app_conf;
 
@@ -79,6 +86,7 @@ typedef struct fcgi_pm_app_conf {
 typedef struct fcgi_pm_pass_use {
     const char *app;
     const char *where;             /* "file:line" */
+    server_rec *server;            /* the (virtual) server it is in */
 } fcgi_pm_pass_use;
 
 /* Main-server configuration; apps are global to the server. */
@@ -91,6 +99,8 @@ typedef struct fcgi_pm_server_conf {
     const char *max_total_where;   /* "file:line" of FcgiPmMaxProcesses */
     apr_array_header_t *apps;      /* fcgi_pm_app_conf * in config order */
     apr_hash_t *apps_by_name;
+    apr_array_header_t *proxy_workers; /* const char *: the workers defined
+                                        * at check_config, for the log */
 } fcgi_pm_server_conf;
 
 /* Per-directory configuration: FcgiPmPass. */

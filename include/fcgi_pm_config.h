@@ -17,6 +17,10 @@ const char *fcgi_pm_config_app_section(cmd_parms *cmd, fcgi_pm_server_conf *sc,
  * the blocks in the files, an app may be used before it is defined). */
 void fcgi_pm_config_note_pass(cmd_parms *cmd, const char *app);
 
+/* The FcgiPmPass uses of this configuration read (fcgi_pm_pass_use), or
+ * NULL when there is none. */
+const apr_array_header_t *fcgi_pm_config_pass_uses(void);
+
 /* In the section being read, set mod_proxy_fcgi's ProxyFCGIBackendType
  * to GENERIC: our workers are plain FastCGI programs (php-cgi, libfcgi)
  * that need SCRIPT_FILENAME as a path, not php-fpm's "proxy:fcgi://...".

@@ -7,9 +7,6 @@
 
 #include "fcgi_pm.h"
 
-/* Register the output filter that lets streamed answers through. */
-void fcgi_pm_route_register(apr_pool_t *p);
-
 /* fixups hook, run before mod_proxy's. */
 int fcgi_pm_route_fixup(request_rec *r);
 

@@ -372,6 +372,8 @@ static const struct {
     { "ShutdownTimeout",   INT_FIELD(shutdown_timeout, 0, FCGI_PM_MAX_SHUTDOWN_TIMEOUT) },
     { "RestartFile",       FUNC(set_restart_file) },
     { "StopSignal",        FUNC(set_stop_signal) },
+    { "ConnectTimeout",    INT_FIELD(connect_timeout, 1, FCGI_PM_MAX_CONNECT_TIMEOUT) },
+    { "IOTimeout",         INT_FIELD(io_timeout, 1, FCGI_PM_MAX_IO_TIMEOUT) },
 };
 #undef INT_FIELD
 #undef FUNC
@@ -384,6 +386,8 @@ IS_INT(idle_timeout);
 IS_INT(max_requests);
 IS_INT(max_request_time);
 IS_INT(shutdown_timeout);
+IS_INT(connect_timeout);
+IS_INT(io_timeout);
 #undef IS_INT
 
 static const char *known_directives(apr_pool_t *p)
@@ -527,6 +531,12 @@ void fcgi_pm_config_note_pass(cmd_parms *cmd, const char *app)
     use = apr_array_push(pass_uses);
     use->app = app;
     use->where = where(cmd->pool, cmd->directive);
+    use->server = cmd->server;
+}
+
+const apr_array_header_t *fcgi_pm_config_pass_uses(void)
+{
+    return pass_uses;
 }
 
 const char *fcgi_pm_config_generic_backend(cmd_parms *cmd)
@@ -673,9 +683,30 @@ static const char *check_app_identity(apr_pool_t *pconf, server_rec *s,
     return NULL;
 }
 
+/*
+ * The host name of a unix app's proxy worker, "fcgi-pm-NAME" in lower
+ * case: mod_proxy finds a request's worker by "fcgi://HOST" alone (the
+ * socket path is not part of the match), case-insensitively, so every
+ * app needs a host of its own.  An app whose name differs from another's
+ * only in case, or whose name would make the host longer than mod_proxy's
+ * 63 characters, gets "fcgi-pm~INDEX" ('~' is never in an app name).
+ */
+static const char *worker_host(apr_pool_t *p, apr_hash_t *taken,
+                               const fcgi_pm_app_conf *app, int index)
+{
+    char *host = apr_pstrcat(p, "fcgi-pm-", app->name, NULL);
+
+    ap_str_tolower(host);
+    if (strlen(host) > 63 || apr_hash_get(taken, host, APR_HASH_KEY_STRING)) {
+        host = apr_psprintf(p, "fcgi-pm~%d", index);
+    }
+    apr_hash_set(taken, host, APR_HASH_KEY_STRING, app->name);
+    return host;
+}
+
 /* Canonical address of APP, the one place that decides a socket's name. */
 static const char *app_address(apr_pool_t *p, const char *socket_dir,
-                               fcgi_pm_app_conf *app)
+                               fcgi_pm_app_conf *app, const char *uds_host)
 {
     if (app->listen) {
         char *host = NULL, *scope = NULL;
@@ -693,15 +724,17 @@ static const char *app_address(apr_pool_t *p, const char *socket_dir,
             return NULL;
         }
         app->socket_path = NULL;
-        app->proxy_handler = apr_psprintf(p, sa->family == APR_INET6
-                                          ? "proxy:fcgi://[%s]:%d"
-                                          : "proxy:fcgi://%s:%d", ip, port);
+        app->proxy_worker = apr_psprintf(p, sa->family == APR_INET6
+                                         ? "fcgi://[%s]:%d" : "fcgi://%s:%d",
+                                         ip, port);
+        app->proxy_handler = apr_pstrcat(p, "proxy:", app->proxy_worker, NULL);
         return apr_psprintf(p, sa->family == APR_INET6 ? "tcp:[%s]:%d"
                                                        : "tcp:%s:%d", ip, port);
     }
     app->socket_path = apr_pstrcat(p, socket_dir, "/", app->name, ".sock", NULL);
-    app->proxy_handler = apr_pstrcat(p, "proxy:unix:", app->socket_path,
-                                     "|fcgi://localhost", NULL);
+    app->proxy_worker = apr_pstrcat(p, "fcgi://", uds_host, NULL);
+    app->proxy_handler = apr_pstrcat(p, "proxy:unix:", app->socket_path, "|",
+                                     app->proxy_worker, NULL);
     return apr_pstrcat(p, "unix:", app->socket_path, NULL);
 }
 
@@ -800,6 +833,7 @@ const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
     const char *err;
     const char *socket_dir = fcgi_pm_config_socket_dir(pconf, sc);
     apr_hash_t *addrs = apr_hash_make(pconf);
+    apr_hash_t *hosts = apr_hash_make(pconf);
     struct sockaddr_un sun;
     int i;
 
@@ -819,7 +853,8 @@ const char *fcgi_pm_config_check(apr_pool_t *pconf, server_rec *s,
         fcgi_pm_app_conf *app = APR_ARRAY_IDX(sc->apps, i, fcgi_pm_app_conf *);
         const char *other;
 
-        app->addr = app_address(pconf, socket_dir, app);
+        app->addr = app_address(pconf, socket_dir, app,
+                                worker_host(pconf, hosts, app, i));
         if (!app->addr) {
             return apr_psprintf(pconf, "%s: <FcgiPmApp %s>: cannot resolve "
                                 "Listen %s", app->defined_in, app->name,

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * FcgiPmPass NAME: the request goes to mod_proxy_fcgi, exactly as with
- * SetHandler "proxy:unix:/path/NAME.sock|fcgi://localhost", so the data
- * path is httpd child -> worker and the manager is never in it.  Here we
- * only pick the socket, count the request in the table and answer 503
- * at once for an app that cannot serve (backing off after start-up
- * failures), rather than letting the request wait in its queue.
+ * SetHandler "proxy:unix:/path/NAME.sock|fcgi://fcgi-pm-name", so the
+ * data path is httpd child -> worker and the manager is never in it.
+ * mod_proxy finds the app's own worker by that name (proxyworker.c:
+ * timeouts, flushpackets=auto for streamed answers).  Here we only pick
+ * the socket, count the request in the table and answer 503 at once for
+ * an app that cannot serve (backing off after start-up failures), rather
+ * than letting the request wait in its queue.
  */
 #include "fcgi_pm_route.h"
 #include "fcgi_pm_parent.h"
+#include "fcgi_pm_proxyworker.h"
 #include "fcgi_pm_table.h"
 
 #include "http_config.h"
@@ -18,65 +21,8 @@
 #include "http_request.h"
 #include "apr_atomic.h"
 #include "apr_strings.h"
-#include "util_filter.h"
 
 APLOG_USE_MODULE(fcgi_pm);
-
-#define STREAM_FILTER     "FCGI_PM_STREAM"
-#define FULL_READ_BYTES   8192   /* mod_proxy_fcgi's default read size */
-
-/*
- * mod_proxy_fcgi hands on what it reads from the worker, one read at a
- * time, but without a flush (unless the proxy worker says flushpackets),
- * so httpd would hold a streamed answer back until it fills a buffer.
- * A read shorter than a full buffer means the worker had nothing more
- * ready at that moment: flush then, as flushpackets=auto would.
- *
- * Not for the first piece of an ordinary answer, though: a small answer
- * comes as one piece followed by the end of the stream, and a flush in
- * between would cost a second write for every request.  An answer that
- * says it streams (text/event-stream, or "X-Accel-Buffering: no") is
- * flushed from its first piece; any other from its second.
- */
-typedef struct {
-    int pieces;                  /* data brigades seen */
-    int streaming;               /* the answer says it streams */
-} stream_ctx;
-
-static int says_it_streams(request_rec *r)
-{
-    const char *buffering = apr_table_get(r->headers_out, "X-Accel-Buffering");
-
-    return (r->content_type
-            && !strncasecmp(r->content_type, "text/event-stream", 17))
-           || (buffering && !strcasecmp(buffering, "no"));
-}
-
-static apr_status_t stream_filter(ap_filter_t *f, apr_bucket_brigade *bb)
-{
-    stream_ctx *ctx = f->ctx;
-    apr_bucket *last = APR_BRIGADE_LAST(bb);
-    apr_off_t len = 0;
-
-    if (!ctx) {
-        ctx = f->ctx = apr_pcalloc(f->r->pool, sizeof(*ctx));
-        ctx->streaming = says_it_streams(f->r);
-    }
-    if (!APR_BRIGADE_EMPTY(bb) && !APR_BUCKET_IS_EOS(last)
-        && !APR_BUCKET_IS_FLUSH(last)
-        && apr_brigade_length(bb, 0, &len) == APR_SUCCESS && len > 0
-        && ++ctx->pieces >= (ctx->streaming ? 1 : 2)
-        && len < FULL_READ_BYTES) {
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
-    }
-    return ap_pass_brigade(f->next, bb);
-}
-
-void fcgi_pm_route_register(apr_pool_t *p)
-{
-    ap_register_output_filter(STREAM_FILTER, stream_filter, NULL,
-                              AP_FTYPE_RESOURCE);
-}
 
 /* One 503 log line per app and second in each httpd child, not one per
  * request: a crash-looping app under traffic must not flood the log. */
@@ -137,7 +83,7 @@ int fcgi_pm_route_fixup(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     r->handler = app->proxy_handler;
-    ap_add_output_filter(STREAM_FILTER, NULL, r, r->connection);
+    fcgi_pm_proxyworker_start(r, app);
     if (a && !r->main) {
         /* Counted when handed over, so that a client that got its answer
          * always finds its request counted. */

@@ -137,8 +137,8 @@ ok($t->wait_ok('/hello/', 20), 'hello app answers');
     like($r->{body}, qr/\Achunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\nPID=\d+\n\z/,
          'streamed response: all 5 chunks, in order, complete');
     cmp_ok($r->{elapsed}, '>=', 1100, 'streamed response took the app\'s 4 x 300 ms');
-    # Delivered as written: an ordinary answer from its second piece on
-    # (its first is held back until it is known not to be the whole answer).
+    # Delivered as written (the app's worker has mod_proxy_fcgi's
+    # flushpackets=auto; see t/30-proxy-worker.t).
     my ($first_ms) = map { $_->[0] } @{ $r->{reads} || [] };
     ok(defined $first_ms && $first_ms < $r->{elapsed} - 600,
        'first bytes arrive before the last chunk is written (first at '
