@@ -83,9 +83,7 @@ static const char *cmd_socket_dir(cmd_parms *cmd, void *dummy, const char *arg)
     const char *err = cmd_global_path(cmd, arg, &sc->socket_dir);
 
     if (!err) {
-        sc->socket_dir_where = apr_psprintf(cmd->pool, "%s:%d",
-                                            cmd->directive->filename,
-                                            cmd->directive->line_num);
+        sc->socket_dir_where = fcgi_pm_config_where(cmd->pool, cmd->directive);
     }
     return err;
 }
@@ -97,24 +95,9 @@ static const char *cmd_pid_file(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *cmd_max_total(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    fcgi_pm_server_conf *sc = main_conf(cmd);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    long n;
 
-    if (err) {
-        return err;
-    }
-    n = strtol(arg, &end, 10);
-    if (*arg == '\0' || *end || n < 1 || n > FCGI_PM_MAX_TOTAL) {
-        return apr_psprintf(cmd->pool, "FcgiPmMaxProcesses must be a number "
-                            "from 1 to %d, not '%s'", FCGI_PM_MAX_TOTAL, arg);
-    }
-    sc->max_processes_total = (int)n;
-    sc->max_total_where = apr_psprintf(cmd->pool, "%s:%d",
-                                       cmd->directive->filename,
-                                       cmd->directive->line_num);
-    return NULL;
+    return err ? err : fcgi_pm_config_max_total(cmd, main_conf(cmd), arg);
 }
 
 static const char *cmd_pass(cmd_parms *cmd, void *dirv, const char *arg)

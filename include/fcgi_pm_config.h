@@ -21,6 +21,13 @@ void fcgi_pm_config_note_pass(cmd_parms *cmd, const char *app);
  * NULL when there is none. */
 const apr_array_header_t *fcgi_pm_config_pass_uses(void);
 
+/* "file:line" of directive D. */
+const char *fcgi_pm_config_where(apr_pool_t *p, const ap_directive_t *d);
+
+/* FcgiPmMaxProcesses N (main server). */
+const char *fcgi_pm_config_max_total(cmd_parms *cmd, fcgi_pm_server_conf *sc,
+                                     const char *arg);
+
 /* In the section being read, set mod_proxy_fcgi's ProxyFCGIBackendType
  * to GENERIC: our workers are plain FastCGI programs (php-cgi, libfcgi)
  * that need SCRIPT_FILENAME as a path, not php-fpm's "proxy:fcgi://...".

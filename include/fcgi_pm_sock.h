@@ -12,6 +12,8 @@
 
 #include "fcgi_pm.h"
 
+#include <sys/resource.h>
+
 /* Why the existing directory DIR cannot hold the apps' sockets (a symlink,
  * not a directory, owned by neither root nor HTTPD_UID, writable by group
  * or others), or NULL (also when DIR does not exist yet).  Read-only: for
@@ -65,5 +67,10 @@ void fcgi_pm_sock_close_fds_except(const int *keep, int n);
 
 /* Set or clear FD_CLOEXEC. */
 void fcgi_pm_sock_cloexec(int fd, int on);
+
+/* Raise this process's open files limit to WANT (the hard limit too,
+ * where it may), never lower it; else as far as the hard limit allows.
+ * Returns the soft limit in effect afterwards (0: unknown). */
+rlim_t fcgi_pm_sock_raise_fd_limit(rlim_t want);
 
 #endif /* FCGI_PM_SOCK_H */

@@ -23,7 +23,6 @@
 #include "mod_unixd.h"
 #include "unixd.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -461,26 +460,15 @@ static void watch_manager(parent_gen *g)
 static void make_room_for_sockets(parent_gen *g)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)g->sc->apps->nelts + FD_HEADROOM;
+    rlim_t want = (rlim_t)g->sc->apps->nelts + FD_HEADROOM, got;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) {
         return;
     }
-    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want && geteuid() == 0) {
-        rl.rlim_max = want;              /* root may raise the hard limit */
-    }
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want
-                  ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, g->s,
-                     "%d apps: cannot raise the open files limit to %lu",
-                     g->sc->apps->nelts, (unsigned long)want);
-    }
-    else {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, g->s,
-                     "%d apps: open files limit raised to %lu",
-                     g->sc->apps->nelts, (unsigned long)rl.rlim_cur);
-    }
+    got = fcgi_pm_sock_raise_fd_limit(want);
+    ap_log_error(APLOG_MARK, got < want ? APLOG_WARNING : APLOG_INFO, 0, g->s,
+                 "%d apps: open files limit %lu (wanted %lu)",
+                 g->sc->apps->nelts, (unsigned long)got, (unsigned long)want);
 }
 
 static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)

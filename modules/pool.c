@@ -28,6 +28,7 @@
  *    after ShutdownTimeout whatever it does.
  */
 #include "fcgi_pm_pool.h"
+#include "fcgi_pm_pool_size.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_tree.h"
@@ -58,15 +59,13 @@ APLOG_USE_MODULE(fcgi_pm);
 #define IGNORED_STOP_S    2     /* see tick_retiring() */
 #define MAX_BACKOFF_S     60
 #define QUICK_EXITS_MAX   20    /* clean exits per second before backoff */
-#define GROW_WAIT_MS      100   /* a connection queued this long: grow */
-#define GROW_EVERY_MS     200   /* at most one more worker this often */
-#define BUSY_SAMPLE_MS    100   /* see shrink_when_idle() */
 
 static server_rec *S;
 
 void fcgi_pm_pool_init(server_rec *s)
 {
     S = s;
+    fcgi_pm_pool_size_init(s);
 }
 
 static double seconds_since(apr_time_t t)
@@ -228,7 +227,7 @@ static void spawn_one(fcgi_pm_app *app)
 }
 
 /* Ask W to finish and go; the tick sends the signal at a safe moment. */
-static void retire(fcgi_pm_app *app, fcgi_pm_worker *w)
+void fcgi_pm_pool_retire(fcgi_pm_app *app, fcgi_pm_worker *w)
 {
     if (w->phase == FCGI_PM_WORKER_RETIRING) {
         return;
@@ -257,7 +256,7 @@ void fcgi_pm_pool_roll(fcgi_pm_app *app, const char *why)
     for (i = 0; i < app->run.nworkers; i++) {
         fcgi_pm_worker *w = &app->run.workers[i];
         if (w->phase == FCGI_PM_WORKER_STARTING) {
-            retire(app, w);
+            fcgi_pm_pool_retire(app, w);
         }
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
@@ -366,7 +365,7 @@ static void root_ended(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
      * died) serves old code: it goes too. */
     fcgi_pm_tree_refresh(w);
     if (w->nmembers > 0) {
-        retire(app, w);
+        fcgi_pm_pool_retire(app, w);
         w->signalled = 0;
     }
 }
@@ -466,6 +465,14 @@ static void note_ready(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now,
                  (long)w->pid, seconds_since(w->started), how);
 }
 
+/* SIGKILL to every process of W's tree (refreshed by the caller), and
+ * again a second later for processes it forked meanwhile. */
+static void kill_tree(fcgi_pm_worker *w, apr_time_t now)
+{
+    fcgi_pm_tree_signal(w, SIGKILL);
+    w->kill_at = now + apr_time_from_sec(1);
+}
+
 /* How often a ready worker is looked at: more often when its requests
  * are counted (MaxRequests) or timed (MaxRequestTime). */
 static int look_ms(const fcgi_pm_app *app)
@@ -514,11 +521,10 @@ static int enforce_request_limits(fcgi_pm_app *app, fcgi_pm_worker *w,
                      "processes of its tree", app->name, (long)w->pid,
                      seconds_since(w->conn_since), app->max_request_time,
                      w->nmembers);
-        retire(app, w);
-        fcgi_pm_tree_signal(w, SIGKILL);
+        fcgi_pm_pool_retire(app, w);
         w->signalled = 1;
         w->signalled_at = now;
-        w->kill_at = now + apr_time_from_sec(1);    /* again, for late forks */
+        kill_tree(w, now);
         return 1;
     }
     if (app->max_requests > 0 && w->requests_seen >= (apr_uint32_t)app->max_requests
@@ -527,7 +533,7 @@ static int enforce_request_limits(fcgi_pm_app *app, fcgi_pm_worker *w,
                      "app %s: worker %ld seen serving %u requests "
                      "(MaxRequests %d): retiring it", app->name, (long)w->pid,
                      w->requests_seen, app->max_requests);
-        retire(app, w);
+        fcgi_pm_pool_retire(app, w);
         return 1;
     }
     return 0;
@@ -597,8 +603,7 @@ static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
                      "retired (ShutdownTimeout); killing it and %d more "
                      "processes of its tree", app->name, (long)w->pid,
                      app->shutdown_timeout, w->nmembers);
-        fcgi_pm_tree_signal(w, SIGKILL);
-        w->kill_at = now + apr_time_from_sec(1);   /* again, for late forks */
+        kill_tree(w, now);
         return 1000;
     }
     if (w->signalled) {
@@ -646,7 +651,7 @@ static int tick_retiring(fcgi_pm_app *app, fcgi_pm_worker *w, apr_time_t now)
     return w->look_ms;
 }
 
-static void count_current(const fcgi_pm_app *app, int *alive, int *ready)
+void fcgi_pm_pool_count(const fcgi_pm_app *app, int *alive, int *ready)
 {
     int i;
 
@@ -661,179 +666,6 @@ static void count_current(const fcgi_pm_app *app, int *alive, int *ready)
     }
 }
 
-
-/* A connection waits in the listen queue: no worker is in accept() on
- * it (one that is takes it at once).  Nothing is accepted here. */
-static int connection_queued(const fcgi_pm_app *app)
-{
-    struct pollfd pfd = { app->listen_fd, POLLIN, 0 };
-
-    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
-/* One worker less when, over a whole IdleTimeout, the pool had a spare
- * worker on average (the number of busy workers, sampled every
- * BUSY_SAMPLE_MS from each worker's last look, averaged at most target-1)
- * and no connection waited.  Requests go round the waiting workers, so
- * no single worker stays idle under light load: the pool's average is
- * what tells.  The one retired is the least recently active that is not
- * busy (retiring never cuts a request anyway). */
-static void shrink_when_idle(fcgi_pm_app *app, apr_time_t now)
-{
-    fcgi_pm_pool_state *r = &app->run;
-    fcgi_pm_worker *victim = NULL;
-    int i, busy = 0;
-
-    for (i = 0; i < r->nworkers; i++) {
-        fcgi_pm_worker *w = &r->workers[i];
-        if (w->phase != FCGI_PM_WORKER_READY || w->roll != r->roll
-            || w->adopted || w->root_exited) {
-            continue;
-        }
-        busy += w->busy;
-        if (!w->busy && (!victim || w->active_at < victim->active_at)) {
-            victim = w;
-        }
-    }
-    if (r->queue_seen || !r->busy_since) {
-        r->busy_since = now;
-        r->busy_sum = 0;
-        r->busy_samples = 0;
-        return;
-    }
-    if (now - r->busy_sampled >= apr_time_from_msec(BUSY_SAMPLE_MS)) {
-        r->busy_sampled = now;
-        r->busy_sum += busy;
-        r->busy_samples++;
-    }
-    if (app->idle_timeout <= 0 || r->target <= app->processes
-        || now - r->busy_since < apr_time_from_sec(app->idle_timeout)
-        || r->busy_samples == 0) {
-        return;
-    }
-    if (r->busy_sum <= (apr_uint64_t)(r->target - 1) * r->busy_samples && victim) {
-        r->target--;
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
-                     "app %s: %.1f of %d workers busy on average for %d s: "
-                     "retiring worker %ld (Processes %d)", app->name,
-                     (double)r->busy_sum / r->busy_samples, r->target + 1,
-                     app->idle_timeout, (long)victim->pid, app->processes);
-        retire(app, victim);
-    }
-    r->busy_since = now;
-    r->busy_sum = 0;
-    r->busy_samples = 0;
-}
-
-/* Dynamic pools (MaxProcesses above Processes): one worker more when a
- * connection has waited GROW_WAIT_MS in the queue while every worker of
- * the current roll was up (all busy), at most one per GROW_EVERY_MS and
- * never while one is still starting; one less, down to Processes, see
- * shrink_when_idle().  Returns milliseconds until it wants to look again,
- * or -1. */
-static int grow_or_shrink(fcgi_pm_app *app, apr_time_t now, int alive, int ready)
-{
-    fcgi_pm_pool_state *r = &app->run;
-
-    if (r->target < app->processes) {
-        r->target = app->processes;
-    }
-    if (r->target > app->max_processes) {
-        r->target = app->max_processes;
-    }
-    if (app->max_processes <= app->processes) {
-        return -1;
-    }
-    if (!connection_queued(app)) {
-        r->queue_seen = 0;
-        r->wants_since = 0;
-    }
-    else if (r->target == 0) {
-        /* Processes 0, none running: the first connection starts one
-         * (it waits in the queue meanwhile). */
-        if (!r->wants_since) {
-            r->wants_since = now;
-        }
-    }
-    else if (!r->queue_seen) {
-        r->queue_seen = now;
-    }
-    else if (now - r->queue_seen >= apr_time_from_msec(GROW_WAIT_MS)
-             && r->target < app->max_processes && alive >= r->target
-             && ready == alive
-             && now - r->last_grow >= apr_time_from_msec(GROW_EVERY_MS)
-             && !r->wants_since) {
-        r->wants_since = now;
-    }
-    shrink_when_idle(app, now);
-    return GROW_WAIT_MS;
-}
-
-/* ------------------------------------------- the server-wide cap */
-
-apr_time_t fcgi_pm_pool_wants(const fcgi_pm_app *app)
-{
-    return app->config_state == FCGI_PM_APP_CONFIGURED ? app->run.wants_since : 0;
-}
-
-int fcgi_pm_pool_counted(const fcgi_pm_app *app)
-{
-    int alive, ready;
-
-    count_current(app, &alive, &ready);
-    return alive;
-}
-
-void fcgi_pm_pool_grant(fcgi_pm_app *app, apr_time_t now, const char *note)
-{
-    fcgi_pm_pool_state *r = &app->run;
-    int alive = fcgi_pm_pool_counted(app);
-
-    r->wants_since = 0;
-    if (r->target >= app->max_processes) {
-        return;
-    }
-    r->target++;
-    r->last_grow = now;
-    r->queue_seen = 0;
-    if (r->target == 1 && app->processes == 0) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
-                     "app %s: a connection waits: starting a worker "
-                     "(Processes 0)%s", app->name, note);
-    }
-    else {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
-                     "app %s: connections wait, %d workers busy: growing to "
-                     "%d (MaxProcesses %d)%s", app->name, alive, r->target,
-                     app->max_processes, note);
-    }
-}
-
-fcgi_pm_worker *fcgi_pm_pool_spare(fcgi_pm_app *app)
-{
-    fcgi_pm_pool_state *r = &app->run;
-    fcgi_pm_worker *spare = NULL;
-    int i;
-
-    if (app->config_state != FCGI_PM_APP_CONFIGURED || r->target <= app->processes) {
-        return NULL;
-    }
-    for (i = 0; i < r->nworkers; i++) {
-        fcgi_pm_worker *w = &r->workers[i];
-        if (w->phase == FCGI_PM_WORKER_READY && w->roll == r->roll && !w->busy
-            && !w->adopted && !w->root_exited
-            && (!spare || w->active_at < spare->active_at)) {
-            spare = w;
-        }
-    }
-    return spare;
-}
-
-void fcgi_pm_pool_give_back(fcgi_pm_app *app, fcgi_pm_worker *w)
-{
-    app->run.target--;
-    retire(app, w);
-}
 
 int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
 {
@@ -851,24 +683,24 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
     if (app->config_state != FCGI_PM_APP_CONFIGURED || stopping
         || app->listen_fd < 0) {
         for (i = 0; i < app->run.nworkers; i++) {
-            retire(app, &app->run.workers[i]);
+            fcgi_pm_pool_retire(app, &app->run.workers[i]);
         }
     }
     else {
-        count_current(app, &alive, &ready);
+        fcgi_pm_pool_count(app, &alive, &ready);
         {
-            int grow_ms = grow_or_shrink(app, now, alive, ready);
+            int grow_ms = fcgi_pm_pool_size_tick(app, now, alive, ready);
             if (grow_ms >= 0) {
                 SOONER(grow_ms);
             }
         }
-        count_current(app, &alive, &ready);
+        fcgi_pm_pool_count(app, &alive, &ready);
         if (ready >= app->processes) {
             /* The current roll serves: everything older goes. */
             for (i = 0; i < app->run.nworkers; i++) {
                 fcgi_pm_worker *w = &app->run.workers[i];
                 if (w->adopted || w->roll != app->run.roll) {
-                    retire(app, w);
+                    fcgi_pm_pool_retire(app, w);
                 }
             }
         }
@@ -923,7 +755,7 @@ int fcgi_pm_pool_up(const fcgi_pm_app *app)
 {
     int alive, ready;
 
-    count_current(app, &alive, &ready);
+    fcgi_pm_pool_count(app, &alive, &ready);
     return ready >= app->processes || app->run.backoff_step > 0;
 }
 
@@ -938,7 +770,7 @@ static void refuse_queued(fcgi_pm_app *app)
 
     for (n = 0; app->listen_fd >= 0 && n < 10000; n++) {
         int c;
-        if (!connection_queued(app)) {
+        if (!fcgi_pm_pool_connection_queued(app)) {
             return;
         }
         c = accept4(app->listen_fd, NULL, NULL, SOCK_CLOEXEC);

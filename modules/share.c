@@ -85,17 +85,13 @@ int fcgi_pm_share_workers(fcgi_pm_app *apps, int max_total, server_rec *s,
     while ((app = next_in_line(apps)) != NULL) {
         apr_time_t waited = now - fcgi_pm_pool_wants(app);
         if (max_total <= 0 || total < max_total) {
-            const char *note = "";
-            apr_pool_t *p = NULL;
+            char note[80] = "";
             if (max_total > 0 && waited > apr_time_from_msec(RECLAIM_WAIT_MS)) {
-                apr_pool_create(&p, NULL);
-                note = apr_psprintf(p, " after %.1f s at FcgiPmMaxProcesses %d",
-                                    (double)waited / APR_USEC_PER_SEC, max_total);
+                apr_snprintf(note, sizeof(note), " after %.1f s at "
+                             "FcgiPmMaxProcesses %d",
+                             (double)waited / APR_USEC_PER_SEC, max_total);
             }
             fcgi_pm_pool_grant(app, now, note);
-            if (p) {
-                apr_pool_destroy(p);
-            }
             total++;
             granted = 1;
             continue;

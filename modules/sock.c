@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -602,4 +603,27 @@ void fcgi_pm_sock_close_fds_except(const int *keep, int n)
         }
     }
     closedir(d);
+}
+
+rlim_t fcgi_pm_sock_raise_fd_limit(rlim_t want)
+{
+    struct rlimit rl, was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return 0;
+    }
+    was = rl;
+    if (rl.rlim_cur >= want) {
+        return rl.rlim_cur;
+    }
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+        rl.rlim_max = want;           /* root (CAP_SYS_RESOURCE) may */
+    }
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        return want;
+    }
+    rl = was;                         /* else as far as the hard limit */
+    rl.rlim_cur = rl.rlim_max;
+    return setrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : was.rlim_cur;
 }

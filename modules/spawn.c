@@ -64,30 +64,19 @@ static int worker_nofile_set;
 
 void fcgi_pm_spawn_raise_fd_limit(server_rec *s)
 {
-    struct rlimit rl;
+    rlim_t got;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    if (getrlimit(RLIMIT_NOFILE, &worker_nofile) != 0) {
         return;
     }
-    worker_nofile = rl;
     worker_nofile_set = 1;
-    if (rl.rlim_cur >= MANAGER_NOFILE) {
-        return;
-    }
-    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < MANAGER_NOFILE) {
-        rl.rlim_max = MANAGER_NOFILE;    /* the manager runs as root */
-    }
-    rl.rlim_cur = MANAGER_NOFILE;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    got = fcgi_pm_sock_raise_fd_limit(MANAGER_NOFILE);
+    if (got < MANAGER_NOFILE) {
         /* Not allowed above the hard limit here (no CAP_SYS_RESOURCE):
-         * up to it, then. */
-        rl = worker_nofile;
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < MANAGER_NOFILE) {
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                         "manager: open files limit %lu (wanted %d)",
-                         (unsigned long)rl.rlim_cur, MANAGER_NOFILE);
-        }
+         * info, not a warning (LogLevel warn stays quiet). */
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "manager: open files limit %lu (wanted %d)",
+                     (unsigned long)got, MANAGER_NOFILE);
     }
 }
 

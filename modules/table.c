@@ -66,21 +66,18 @@ static apr_size_t home_of(const char *name)
     return h % FCGI_PM_TABLE_APPS;
 }
 
-/* The slots NAME may be in, in probing order: from its home on, up to
- * the first slot never used.  Bounded by the table's size whatever a
- * writer of the segment put in it. */
-#define FOR_EACH_PROBE(t, name, a, k)                                     \
-    for ((k) = 0, (a) = &(t)->apps[home_of(name)];                         \
-         (k) < FCGI_PM_TABLE_APPS && ((a)->ever_used                        \
-                                      || (a)->state != FCGI_PM_APP_FREE);   \
-         (k)++, (a) = &(t)->apps[(home_of(name) + (k)) % FCGI_PM_TABLE_APPS])
-
+/* The slots NAME may be in, in probing order, go from its home on up to
+ * the first slot never used; the walk is bounded by the table's size
+ * whatever a writer of the segment put in it. */
 fcgi_pm_app_slot *fcgi_pm_table_find_app(fcgi_pm_table *t, const char *name)
 {
-    fcgi_pm_app_slot *a;
-    apr_size_t k;
+    apr_size_t home = home_of(name), k;
 
-    FOR_EACH_PROBE(t, name, a, k) {
+    for (k = 0; k < FCGI_PM_TABLE_APPS; k++) {
+        fcgi_pm_app_slot *a = &t->apps[(home + k) % FCGI_PM_TABLE_APPS];
+        if (a->state == FCGI_PM_APP_FREE && !a->ever_used) {
+            return NULL;              /* the end of NAME's probe */
+        }
         if (a->state != FCGI_PM_APP_FREE
             && strncmp(a->name, name, sizeof(a->name)) == 0) {
             return a;
@@ -99,7 +96,7 @@ fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
                                           const char *addr)
 {
     fcgi_pm_app_slot *a = fcgi_pm_table_find_app(t, name);
-    apr_size_t k;
+    apr_size_t home = home_of(name), k;
 
     if (a) {
         /* A dead manager's slot for this app (the caller has no app of
@@ -120,7 +117,7 @@ fcgi_pm_app_slot *fcgi_pm_table_claim_app(fcgi_pm_table *t, const char *name,
     }
     /* The first free slot on NAME's probe, a never used one at the end. */
     for (k = 0; k < FCGI_PM_TABLE_APPS; k++) {
-        a = &t->apps[(home_of(name) + k) % FCGI_PM_TABLE_APPS];
+        a = &t->apps[(home + k) % FCGI_PM_TABLE_APPS];
         if (a->state == FCGI_PM_APP_FREE) {
             if (a->ever_used) {
                 clear_workers(t, a);  /* a never used one is all zero: left
