@@ -6,6 +6,9 @@
 #  1. MaxRequests 5, a libfcgi app with 300 ms requests: the manager counts
 #     the requests it sees each worker serve and retires a worker after 5;
 #     worker pids change, no pid serves more than 5, no request fails.
+#  1b. The same under saturation (5 clients on 2 workers) with two
+#     overlapping gracefuls: recycles happen, no request fails, no worker
+#     is killed at ShutdownTimeout.
 #  2. MaxRequests 3 with php-cgi: the manager gives php-cgi
 #     PHP_FCGI_MAX_REQUESTS=3, php-cgi counts exactly; pids change every 3
 #     requests and none fails, fast requests included.
@@ -57,6 +60,38 @@ subtest 'MaxRequests: the manager retires a worker after the requests it saw' =>
     ok(!(grep { $_ > 5 } values %$per_pid), 'no worker served more than MaxRequests (5)');
     like($t->log_since($mark), qr/app mr: worker \d+ seen serving 5 requests \(MaxRequests 5\): retiring it/,
          'the retirement is logged with app, pid and count');
+    $t->stop;
+};
+
+subtest 'MaxRequests under saturation, with overlapping gracefuls' => sub {
+    # 5 clients on 2 workers (clients > workers), requests of 150 ms: the
+    # workers recycle every 8 requests seen while the load runs and two
+    # gracefuls roll the pool; no request may fail.
+    my $t = FcgiPmTest->new;
+    my $hello = $t->app('hello');
+    $t->write_conf(app_conf('ms', "$hello --app=ms", 'Processes 2', 'MaxRequests 8',
+                            'ShutdownTimeout 10'));
+    ok($t->start, 'httpd started');
+    ok($t->wait_ok('/ms/x', 20), 'app answers');
+    my $mark = $t->log_mark;
+    my $load = $t->load_start(
+        clients => 5, until_stopped => 1, max_seconds => 60, timeout => 30,
+        expect  => qr/^APP=hello-c$/m,
+        path    => sub { my ($c, $i) = @_; return "/ms/x?sleep=150&c=$c&i=$i" },
+    );
+    sleep 3;
+    ok(eval { $t->graceful }, 'graceful 1 under load') or diag($@);
+    sleep 0.5;
+    ok(eval { $t->graceful }, 'graceful 2, while the first roll may still retire') or diag($@);
+    sleep 3;
+    my $s = $t->load_finish($load);
+    note(FcgiPmTest::load_summary_text($s));
+    cmp_ok($s->{total}, '>=', 40, "load ran ($s->{total} requests)");
+    is($s->{failed} + $s->{non2xx} + $s->{bad_body}, 0, 'no request failed');
+    my @recycles = $t->log_since($mark) =~ /app ms: worker \d+ seen serving \d+ requests \(MaxRequests 8\): retiring it/g;
+    cmp_ok(scalar @recycles, '>=', 2, scalar(@recycles) . ' workers recycled by MaxRequests under load');
+    unlike($t->log_since($mark), qr/app ms: worker \d+ still running \d+ s after it was retired/,
+           'no worker killed at ShutdownTimeout');
     $t->stop;
 };
 
