@@ -24,11 +24,7 @@ my $W = qr/--app=dyn\b/;
 
 sub slow_load {
     my ($t, $clients) = @_;
-    return $t->load_start(
-        clients => $clients, until_stopped => 1, max_seconds => 90, timeout => 30,
-        expect  => qr/^APP=hello-c$/m,
-        path    => sub { my ($c, $i) = @_; return "/dyn/x?sleep=400&c=$c&i=$i" },
-    );
+    return $t->slow_hello_load('/dyn', $clients, 400);
 }
 
 # Most workers seen at once over SECONDS (sampled every 0.1 s).

@@ -74,11 +74,7 @@ subtest 'MaxRequests under saturation, with overlapping gracefuls' => sub {
     ok($t->start, 'httpd started');
     ok($t->wait_ok('/ms/x', 20), 'app answers');
     my $mark = $t->log_mark;
-    my $load = $t->load_start(
-        clients => 5, until_stopped => 1, max_seconds => 60, timeout => 30,
-        expect  => qr/^APP=hello-c$/m,
-        path    => sub { my ($c, $i) = @_; return "/ms/x?sleep=150&c=$c&i=$i" },
-    );
+    my $load = $t->slow_hello_load('/ms', 5, 150);
     sleep 3;
     ok(eval { $t->graceful }, 'graceful 1 under load') or diag($@);
     sleep 0.5;

@@ -28,11 +28,7 @@ sub count_workers {
 
 sub slow_load {
     my ($t, $app, $clients) = @_;
-    return $t->load_start(
-        clients => $clients, until_stopped => 1, max_seconds => 90, timeout => 30,
-        expect  => qr/^APP=hello-c$/m,
-        path    => sub { my ($c, $i) = @_; return "/$app/x?sleep=400&c=$c&i=$i" },
-    );
+    return $t->slow_hello_load("/$app", $clients, 400);
 }
 
 my $t = FcgiPmTest->new;

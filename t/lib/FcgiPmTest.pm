@@ -927,6 +927,18 @@ sub load_start {
     return $load;
 }
 
+# $t->slow_hello_load($location, $clients, $sleep_ms) -> load handle
+# CLIENTS clients sending requests of SLEEP_MS to the hello test app at
+# LOCATION ("/dyn") until load_finish(); a 2xx must come from hello.
+sub slow_hello_load {
+    my ($self, $location, $clients, $sleep_ms) = @_;
+    return $self->load_start(
+        clients => $clients, until_stopped => 1, max_seconds => 90, timeout => 30,
+        expect  => qr/^APP=hello-c$/m,
+        path    => sub { my ($c, $i) = @_; return "$location/x?sleep=$sleep_ms&c=$c&i=$i" },
+    );
+}
+
 # $t->load_finish($load) -> summary (see FcgiPmTest::Load::summarize_records)
 #   { total, ok, failed (599/connection), non2xx, bad_body, max_ms, p50_ms,
 #     p99_ms, by_status => {}, errors => [first lines of bad requests],
