@@ -48,8 +48,8 @@
 APLOG_USE_MODULE(fcgi_pm);
 
 #define TAKEOVER_WAIT_S   60    /* retire a predecessor at the latest then */
-#define UNLOADED_WAIT_S   30
-#define CONTROL_BATCH     20000 /* messages read in a row at most */    /* END without a new BEGIN: module unloaded */
+#define UNLOADED_WAIT_S   30    /* END without a new BEGIN: module unloaded */
+#define CONTROL_BATCH     20000 /* messages read in a row at most */
 
 static struct {
     apr_pool_t *pool;
