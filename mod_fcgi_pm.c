@@ -14,9 +14,12 @@
  *   route.c    FcgiPmPass: hand requests to mod_proxy_fcgi
  *   proxyworker.c  each app's mod_proxy worker (timeouts, flushpackets)
  *   status.c   the fcgi-pm-status handler and mod_status section
+ *   fcgid_conf.c, fcgid_route.c, scripts.c  mod_fcgid's directives and
+ *              fcgid-script: scripts started on demand
  */
 #include "fcgi_pm.h"
 #include "fcgi_pm_config.h"
+#include "fcgi_pm_fcgid.h"
 #include "fcgi_pm_parent.h"
 #include "fcgi_pm_proxyworker.h"
 #include "fcgi_pm_route.h"
@@ -24,6 +27,7 @@
 
 #include "http_config.h"
 #include "http_log.h"
+#include "http_core.h"
 #include "http_request.h"
 #include "mpm_common.h"
 #include "apr_strings.h"
@@ -34,7 +38,22 @@ static void *create_server_config(apr_pool_t *p, server_rec *s)
 
     sc->apps = apr_array_make(p, 8, sizeof(fcgi_pm_app_conf *));
     sc->apps_by_name = apr_hash_make(p);
+    sc->fcgid = fcgi_pm_fcgid_server_create(p);
     return sc;
+}
+
+/* Virtual hosts inherit the main server's Fcgid* settings; everything
+ * else of ours is the main server's (read from it only).  Merged for
+ * every virtual host (AP_MODULE_FLAG_ALWAYS_MERGE), so that each has
+ * its own Fcgid* record even without a directive of ours. */
+static void *merge_server_config(apr_pool_t *p, void *basev, void *addv)
+{
+    fcgi_pm_server_conf *base = basev, *add = addv;
+    fcgi_pm_server_conf *merged = apr_palloc(p, sizeof(*merged));
+
+    *merged = *base;
+    merged->fcgid = fcgi_pm_fcgid_server_merge(p, base->fcgid, add->fcgid);
+    return merged;
 }
 
 static void *create_dir_config(apr_pool_t *p, char *dir)
@@ -48,6 +67,8 @@ static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     fcgi_pm_dir_conf *merged = apr_pcalloc(p, sizeof(*merged));
 
     merged->pass = add->pass ? add->pass : base->pass;
+    merged->wrappers = fcgi_pm_fcgid_wrappers_merge(p, base->wrappers,
+                                                    add->wrappers);
     return merged;
 }
 
@@ -112,6 +133,7 @@ static const char *cmd_pass(cmd_parms *cmd, void *dirv, const char *arg)
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     fcgi_pm_config_reset(pconf);
+    fcgi_pm_fcgid_reset(pconf);
     return OK;
 }
 
@@ -124,6 +146,12 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     if (!err) {
         err = fcgi_pm_proxyworker_define(pconf, ptemp, s, sc);
+    }
+    if (!err) {
+        err = fcgi_pm_fcgid_check(pconf, ptemp, s);
+    }
+    if (!err) {
+        err = fcgi_pm_fcgid_prepare_backend(pconf, s);
     }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
@@ -141,6 +169,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     ap_add_version_component(pconf, "mod_fcgi_pm/" FCGI_PM_VERSION);
     fcgi_pm_proxyworker_log(s, sc);
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        fcgi_pm_fcgid_log_notices(s);
+    }
     return fcgi_pm_parent_post_config(pconf, s, sc);
 }
 
@@ -163,6 +194,7 @@ static const command_rec fcgi_pm_cmds[] = {
                      "<FcgiPmApp NAME> ... </FcgiPmApp>: a FastCGI application"),
     AP_INIT_TAKE1("FcgiPmPass", cmd_pass, NULL, ACCESS_CONF | RSRC_CONF,
                   "Name of the <FcgiPmApp> that serves this location"),
+    FCGI_PM_FCGID_COMMANDS
     { NULL }
 };
 
@@ -176,6 +208,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(fcgi_pm_parent_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(fcgi_pm_route_fixup, NULL, before_proxy, APR_HOOK_FIRST);
+    ap_hook_fixups(fcgi_pm_fcgid_fixup, NULL, before_proxy, APR_HOOK_FIRST);
     fcgi_pm_proxyworker_register_hooks(p);
     ap_hook_handler(fcgi_pm_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fcgi_pm_status_register_hooks(p);
@@ -186,7 +219,8 @@ AP_DECLARE_MODULE(fcgi_pm) = {
     create_dir_config,
     merge_dir_config,
     create_server_config,
-    NULL,
+    merge_server_config,
     fcgi_pm_cmds,
-    register_hooks
+    register_hooks,
+    AP_MODULE_FLAG_ALWAYS_MERGE
 };

@@ -101,11 +101,14 @@ typedef struct fcgi_pm_server_conf {
     apr_hash_t *apps_by_name;
     apr_array_header_t *proxy_workers; /* const char *: the workers defined
                                         * at check_config, for the log */
+    struct fcgi_pm_fcgid_server *fcgid; /* this server's Fcgid* settings
+                                         * (merged into virtual hosts) */
 } fcgi_pm_server_conf;
 
 /* Per-directory configuration: FcgiPmPass. */
 typedef struct fcgi_pm_dir_conf {
     const char *pass;              /* app name, NULL when not set */
+    apr_hash_t *wrappers;          /* FcgidWrapper: suffix -> wrapper */
 } fcgi_pm_dir_conf;
 
 extern module AP_MODULE_DECLARE_DATA fcgi_pm_module;

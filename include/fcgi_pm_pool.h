@@ -83,6 +83,14 @@ struct fcgi_pm_app {
     gid_t *groups;
     int ngroups;
     int processes;                /* the floor */
+    int keep_processes;           /* once started, kept through IdleTimeout
+                                   * (FcgidMinProcessesPerClass) */
+    int exec_check;               /* FCGI_PM_EXEC_* for the worker */
+    const char *docroot;
+    /* mod_fcgid's classes (scripts.c): made on a child's request, not
+     * sent by the parent; what they were asked for. */
+    int dynamic;
+    const char *class_key, *class_kind, *class_command;
     int max_processes;            /* the ceiling (>= processes) */
     int idle_timeout;             /* seconds; 0: never shrink */
     int max_requests;             /* MaxRequests (0: none) */

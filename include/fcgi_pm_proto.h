@@ -31,7 +31,12 @@ enum {
     FCGI_PM_MSG_APP,
     FCGI_PM_MSG_COMMIT,
     FCGI_PM_MSG_READY,
-    FCGI_PM_MSG_END             /* this generation's configuration is gone */
+    FCGI_PM_MSG_END,            /* this generation's configuration is gone */
+    FCGI_PM_MSG_CLASS,          /* parent: a server's class template
+                                 * (fcgi_pm_fcgid.h), before COMMIT */
+    FCGI_PM_MSG_SPAWN,          /* httpd child, on the spawn socket: a
+                                 * class, please */
+    FCGI_PM_MSG_SPAWNED         /* manager: its name, or why not */
 };
 
 typedef struct {
@@ -84,6 +89,18 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 #define FCGI_PM_K_DEAD_PID     "dead_manager_pid"
 #define FCGI_PM_K_DEAD_START   "dead_manager_start"
 #define FCGI_PM_K_MAX_TOTAL    "max_processes_total"
+#define FCGI_PM_K_SOCKET_DIR   "socket_dir"
+#define FCGI_PM_K_HTTPD_GID    "httpd_gid"
+/* CLASS (also uid, gid, groups, env, max_processes, idle_timeout,
+ * max_requests, max_request_time as in APP): */
+#define FCGI_PM_K_CLASS        "class"
+#define FCGI_PM_K_SUEXEC       "suexec"
+#define FCGI_PM_K_DOCROOT      "docroot"
+#define FCGI_PM_K_WRAPPER      "wrapper"
+/* SPAWN: class, kind, command; SPAWNED: name or error. */
+#define FCGI_PM_K_KIND         "kind"
+#define FCGI_PM_K_COMMAND      "command"
+#define FCGI_PM_K_ERROR        "error"
 /* APP (see fcgi_pm_app_spec): */
 #define FCGI_PM_K_NAME         "name"
 #define FCGI_PM_K_ADDR         "addr"
@@ -105,6 +122,8 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 #define FCGI_PM_K_RESTART_FILE "restart_file"
 #define FCGI_PM_K_SOCK_DEV     "sock_dev"
 #define FCGI_PM_K_SOCK_INO     "sock_ino"
+#define FCGI_PM_K_KEEP_PROCESSES "keep_processes"
+#define FCGI_PM_K_EXEC_CHECK   "exec_check"
 
 /* One app as an APP record carries it: everything the manager needs to
  * run it.  The parent fills it from the configuration (identities and
@@ -126,7 +145,19 @@ typedef struct {
     const char *stop_signal;        /* a name ("USR1"); NULL: USR1 */
     const char *restart_file;       /* NULL: none */
     long sock_dev, sock_ino;        /* the socket file, 0: not known */
+    int keep_processes;             /* kept through IdleTimeout once
+                                     * started (FcgidMinProcessesPerClass) */
+    int exec_check;                 /* FCGI_PM_EXEC_*: what the worker
+                                     * checks of argv[0] before exec */
+    const char *docroot;            /* FCGI_PM_EXEC_SUEXEC: where it must be */
 } fcgi_pm_app_spec;
+
+#define FCGI_PM_EXEC_NONE    0      /* configured apps: the operator's */
+#define FCGI_PM_EXEC_FILE    1      /* a regular, executable file */
+#define FCGI_PM_EXEC_SUEXEC  2      /* and suexec's rules: owned by the
+                                     * worker's user and group, not
+                                     * writable by others, no symlink, in
+                                     * docroot */
 
 /* Encode SPEC as an APP record (keys in a fixed order). */
 fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec);

@@ -23,6 +23,13 @@ const char *fcgi_pm_proxyworker_define(apr_pool_t *pconf, apr_pool_t *ptemp,
 
 /* post_config (the error log is open): log the workers defined, at
  * LogLevel debug. */
+/* The worker APP->proxy_worker with APP's timeouts, in server S only
+ * (the scripts of a server, fcgid_conf.c).  NULL or an error; nothing
+ * when mod_proxy is not loaded. */
+const char *fcgi_pm_proxyworker_define_in(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                          server_rec *s,
+                                          const fcgi_pm_app_conf *app);
+
 void fcgi_pm_proxyworker_log(server_rec *s, const fcgi_pm_server_conf *sc);
 
 /* register_hooks: mod_proxy's request_status hook (an optional hook, so

@@ -42,6 +42,12 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
 
 /* Close the parent's copies of sockets not used in GENERATION (their app
  * was removed; the manager drains it and removes the socket file). */
+/* A new unix socket of TYPE (SOCK_STREAM, SOCK_SEQPACKET) listening at
+ * PATH, root:GID 0660, replacing a stale one nobody answers on; -1 with
+ * *ERR.  Not kept in the registry: for the manager's own sockets. */
+int fcgi_pm_sock_bind_unix(apr_pool_t *p, const char *path, gid_t gid,
+                           int type, const char **err);
+
 void fcgi_pm_sock_release_unused(apr_pool_t *process_pool, int generation);
 
 /* Close every registered socket in this process (httpd children). */

@@ -23,6 +23,10 @@ typedef struct {
     int ngroups;                 /* parent: the child only calls setgroups() */
     int listen_fd;               /* becomes fd 0 (FCGI_LISTENSOCK_FILENO) */
     int stderr_fd;               /* becomes fd 2 */
+    int exec_check;              /* FCGI_PM_EXEC_* (fcgi_pm_proto.h): what
+                                  * the child checks of argv[0] once it
+                                  * runs as the worker's user */
+    const char *docroot;         /* FCGI_PM_EXEC_SUEXEC: where it must be */
 } fcgi_pm_spawn_spec;
 
 /* Fork and exec one worker.  Returns its pid, or -1 with errno set; with

@@ -16,7 +16,7 @@
 
 /* Entries of the poll set that belong to the caller (the manager's
  * signal pipe and control socket), before the streams. */
-#define FCGI_PM_WOUT_BASE 2
+#define FCGI_PM_WOUT_BASE 3
 
 /* Once: what to log with; where the manager's list of apps is (for each
  * stream's rate limit, looked up by name). */

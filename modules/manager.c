@@ -21,6 +21,8 @@
 #include "fcgi_pm_manager.h"
 #include "fcgi_pm_adopt.h"
 #include "fcgi_pm_pool.h"
+#include "fcgi_pm_scripts.h"
+#include "fcgi_pm_fcgid.h"
 #include "fcgi_pm_share.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_pidfile.h"
@@ -389,7 +391,8 @@ static void parse_groups(fcgi_pm_app *app, const char *v)
 }
 
 /* An APP record, with its listen socket FD, into a new app. */
-static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
+static fcgi_pm_app *parse_app_record(const char *payload, apr_size_t len,
+                                     int fd)
 {
     apr_pool_t *p;
     fcgi_pm_app *app;
@@ -400,10 +403,10 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
     apr_pool_create(&p, M.pool);
     app = apr_pcalloc(p, sizeof(*app));
     app->pool = p;
-    app->listen_fd = msg->fd;
-    app->record = apr_pmemdup(p, msg->payload, msg->len);
-    app->record_len = msg->len;
-    decoded = fcgi_pm_proto_app_decode(p, msg->payload, msg->len, &spec) == 0;
+    app->listen_fd = fd;
+    app->record = apr_pmemdup(p, payload, len);
+    app->record_len = len;
+    decoded = fcgi_pm_proto_app_decode(p, payload, len, &spec) == 0;
     if (decoded) {
         app->name = spec.name;
         app->addr = spec.addr;
@@ -426,6 +429,9 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
         app->restart_file = spec.restart_file;
         app->sock_dev = (dev_t)spec.sock_dev;
         app->sock_ino = (ino_t)spec.sock_ino;
+        app->keep_processes = spec.keep_processes;
+        app->exec_check = spec.exec_check;
+        app->docroot = spec.docroot;
     }
     if (!decoded || app->processes < 0 || app->max_processes < 1
         || app->processes > FCGI_PM_MAX_PROCESSES
@@ -434,8 +440,8 @@ static fcgi_pm_app *parse_app(const fcgi_pm_msg *msg)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
                      "ignoring a malformed app record from httpd");
         app->listen_fd = -1;
-        if (msg->fd >= 0) {
-            close(msg->fd);
+        if (fd >= 0) {
+            close(fd);
         }
         apr_pool_destroy(p);
         return NULL;
@@ -521,16 +527,145 @@ static fcgi_pm_app *add_app(fcgi_pm_app *app)
     return app;
 }
 
+/* A class (scripts.c) from SPEC on listen socket FD, or NULL. */
+static fcgi_pm_app *class_app(const fcgi_pm_app_spec *spec, int fd,
+                              const char *key, const char *kind,
+                              const char *command)
+{
+    apr_pool_t *p;
+    fcgi_pm_rec *rec;
+    fcgi_pm_app *app;
+
+    apr_pool_create(&p, M.pool);
+    rec = fcgi_pm_proto_app_encode(p, spec);
+    app = parse_app_record(rec->buf, rec->len, fd);
+    apr_pool_destroy(p);
+    if (app) {
+        app->dynamic = 1;
+        app->config_state = FCGI_PM_APP_CONFIGURED;
+        app->class_key = apr_pstrdup(app->pool, key);
+        app->class_kind = apr_pstrdup(app->pool, kind);
+        app->class_command = apr_pstrdup(app->pool, command);
+    }
+    return app;
+}
+
+/* COMMIT: each class follows its server's new template (a changed one
+ * rolls it); a class whose server is gone drains. */
+static void refresh_classes(void)
+{
+    fcgi_pm_app *app, **pp;
+    apr_pool_t *p;
+
+    apr_pool_create(&p, M.pool);
+    for (pp = &M.apps; (app = *pp) != NULL; ) {
+        fcgi_pm_app_spec spec;
+        fcgi_pm_app *fresh;
+        const char *why;
+        int fd;
+
+        if (!app->dynamic || app->config_state != FCGI_PM_APP_CONFIGURED) {
+            pp = &app->next;
+            continue;
+        }
+        why = fcgi_pm_scripts_spec(p, app->class_key, app->class_kind,
+                                   app->class_command, &spec);
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s, "app %s (%s %s): "
+                         "%s; draining", app->name, app->class_kind,
+                         app->class_command, why);
+            app->config_state = FCGI_PM_APP_REMOVED;
+            app->removal_said = 1;
+            pp = &app->next;
+            continue;
+        }
+        fd = dup(app->listen_fd);
+        fresh = fd >= 0 ? class_app(&spec, fd, app->class_key, app->class_kind,
+                                    app->class_command)
+                        : NULL;
+        if (fresh && (fresh->record_len != app->record_len
+                      || memcmp(fresh->record, app->record, app->record_len))) {
+            replace_app(app, fresh);
+            fresh->next = app->next;
+            *pp = fresh;
+            fcgi_pm_pool_free(app);
+            app = fresh;
+        }
+        else if (fresh) {
+            fcgi_pm_pool_free(fresh);
+        }
+        pp = &app->next;
+    }
+    apr_pool_destroy(p);
+}
+
+/* Requests on the spawn socket (fcgid-script's first request for a class):
+ * a bounded number each time. */
+static void serve_class_requests(void)
+{
+    apr_pool_t *p;
+    int n;
+
+    apr_pool_create(&p, M.pool);
+    for (n = 0; n < 32; n++) {
+        const char *key, *kind, *command, *why, *err = NULL;
+        fcgi_pm_app_spec spec;
+        fcgi_pm_app *app;
+        int conn, fd, classes = 0;
+
+        apr_pool_clear(p);
+        conn = fcgi_pm_scripts_next_request(p, &key, &kind, &command);
+        if (conn < 0) {
+            break;
+        }
+        why = fcgi_pm_scripts_spec(p, key, kind, command, &spec);
+        if (why || (app = find_app(spec.name)) != NULL) {
+            fcgi_pm_scripts_answer(conn, why ? NULL : spec.name, why);
+            continue;
+        }
+        for (app = M.apps; app; app = app->next) {
+            classes += app->dynamic;
+        }
+        if (classes >= FCGI_PM_MAX_CLASSES || M.stopping) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s, "%s %s: not started: "
+                         "%s", kind, command, M.stopping ? "stopping"
+                         : "already " APR_STRINGIFY(FCGI_PM_MAX_CLASSES)
+                           " scripts and wrappers run");
+            fcgi_pm_scripts_answer(conn, NULL, "too many classes");
+            continue;
+        }
+        fd = fcgi_pm_scripts_listen(p, &spec, &err);
+        app = fd >= 0 ? class_app(&spec, fd, key, kind, command) : NULL;
+        if (app && add_app(app)) {
+            app->slot->processes = 0;
+            apr_cpystrn(app->slot->addr, app->addr, sizeof(app->slot->addr));
+            app->next = M.apps;
+            M.apps = app;
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, M.s, "app %s: %s %s, "
+                         "started on demand", app->name, kind, command);
+            fcgi_pm_scripts_answer(conn, app->name, NULL);
+            M.tick_due = 0;
+            continue;
+        }
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s, "%s %s: not started: %s",
+                     kind, command, err ? err : "no room");
+        fcgi_pm_scripts_answer(conn, NULL, err ? err : "no room");
+    }
+    apr_pool_destroy(p);
+}
+
 /* COMMIT: the generation received replaces the running one. */
 static void apply_generation(void)
 {
     fcgi_pm_app *app, *next, *kept = NULL, *old;
 
     for (app = M.apps; app; app = app->next) {
-        if (app->config_state == FCGI_PM_APP_CONFIGURED) {
+        if (app->config_state == FCGI_PM_APP_CONFIGURED && !app->dynamic) {
             app->config_state = FCGI_PM_APP_REMOVED;
         }
     }
+    fcgi_pm_scripts_commit();
+    refresh_classes();
     for (app = M.incoming; app; app = next) {
         next = app->next;
         app->config_state = FCGI_PM_APP_CONFIGURED;
@@ -581,6 +716,8 @@ static void apply_generation(void)
 static void handle_begin(const fcgi_pm_msg *msg)
 {
     const char *pos = msg->payload, *end = msg->payload + msg->len, *k, *v;
+    const char *socket_dir = "";
+    gid_t httpd_gid = 0;
     fcgi_pm_app *app, *next;
 
     for (app = M.incoming; app; app = next) {   /* an unfinished one */
@@ -619,7 +756,14 @@ static void handle_begin(const fcgi_pm_msg *msg)
         else if (!strcmp(k, FCGI_PM_K_MAX_TOTAL)) {
             M.max_total = atoi(v);
         }
+        else if (!strcmp(k, FCGI_PM_K_SOCKET_DIR)) {
+            socket_dir = v;
+        }
+        else if (!strcmp(k, FCGI_PM_K_HTTPD_GID)) {
+            httpd_gid = (gid_t)atol(v);
+        }
     }
+    fcgi_pm_scripts_begin(socket_dir, httpd_gid);
 }
 
 /* One message from the parent, if one is there.  Returns 1 when it read
@@ -666,8 +810,15 @@ static int read_one_message(int *tick)
     case FCGI_PM_MSG_END:
         M.orphaned_at = apr_time_now();
         break;
+    case FCGI_PM_MSG_CLASS:
+        *tick = 0;
+        fcgi_pm_scripts_class(&msg);
+        if (msg.fd >= 0) {
+            close(msg.fd);
+        }
+        break;
     case FCGI_PM_MSG_APP: {
-        fcgi_pm_app *app = parse_app(&msg);
+        fcgi_pm_app *app = parse_app_record(msg.payload, msg.len, msg.fd);
         *tick = 0;
         if (app) {
             app->next = M.incoming;
@@ -811,6 +962,7 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     fcgi_pm_pool_init(M.s);
     fcgi_pm_spawn_raise_fd_limit(M.s);
     fcgi_pm_wout_init(M.s, &M.apps);
+    fcgi_pm_scripts_init(M.s, M.pool);
     set_title("fcgi-pm: manager");
     M.t->manager_pid = getpid();
     M.t->manager_started = apr_time_now();
@@ -850,6 +1002,9 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
         pfd[nfds].events = POLLIN;
         pfd[nfds++].revents = 0;
         ctl_at = M.ctl >= 0 ? 1 : -1;
+        pfd[nfds].fd = fcgi_pm_scripts_fd();   /* -1: ignored */
+        pfd[nfds].events = POLLIN;
+        pfd[nfds++].revents = 0;
         out_at = nfds;
         nfds = fcgi_pm_wout_poll_set(nfds);
         pfd = fcgi_pm_wout_pollfds();
@@ -872,6 +1027,9 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
         }
         if (ctl_at >= 0 && pfd[ctl_at].revents && read_control()) {
             M.tick_due = 0;
+        }
+        if (pfd[2].revents) {
+            serve_class_requests();
         }
     }
     fcgi_pm_wout_close_all();

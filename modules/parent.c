@@ -9,6 +9,7 @@
  * our code (watching the manager) is registered again with each pconf.
  */
 #include "fcgi_pm_parent.h"
+#include "fcgi_pm_fcgid.h"
 #include "fcgi_pm_config.h"
 #include "fcgi_pm_manager.h"
 #include "fcgi_pm_proc.h"
@@ -232,6 +233,10 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_LOG_LEVEL, g->s->log.level);
     fcgi_pm_proto_put(rec, FCGI_PM_K_PID_FILE, fcgi_pm_config_pid_file(p, g->sc));
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_TOTAL, g->sc->max_processes_total);
+    fcgi_pm_proto_put(rec, FCGI_PM_K_SOCKET_DIR,
+                      fcgi_pm_config_socket_dir(p, g->sc));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_HTTPD_GID,
+                          (long)ap_unixd_config.group_id);
     if (takeover > 0) {
         fcgi_pm_proto_put_int(rec, FCGI_PM_K_TAKEOVER_PID, (long)takeover);
     }
@@ -250,6 +255,16 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
         fcgi_pm_app_conf *app = APR_ARRAY_IDX(g->sc->apps, i, fcgi_pm_app_conf *);
         if (app->listen_fd >= 0) {
             rv = send_app(g, p, app);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        /* mod_fcgid's process classes: one template per server. */
+        apr_array_header_t *classes = apr_array_make(p, 4, sizeof(fcgi_pm_rec *));
+        fcgi_pm_fcgid_class_records(p, g->s, classes);
+        for (i = 0; rv == APR_SUCCESS && i < classes->nelts; i++) {
+            rv = fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_CLASS,
+                                    APR_ARRAY_IDX(classes, i, fcgi_pm_rec *),
+                                    -1, 5000);
         }
     }
     if (rv == APR_SUCCESS) {
@@ -477,17 +492,19 @@ static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
     gid_t gid = ap_unixd_config.group_id;
     const char *dir = fcgi_pm_config_socket_dir(g->pconf, g->sc);
     const char *dir_err = NULL;
-    int i, dir_done = 0;
+    int i;
 
     make_room_for_sockets(g);
+    /* Also without apps: mod_fcgid's classes are made there on demand. */
+    dir_err = fcgi_pm_sock_prepare_dir(g->pconf, dir, uid, gid);
+    if (dir_err && g->sc->apps->nelts == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, g->s, "socket directory: "
+                     "%s (fcgid-script requests will get 503)", dir_err);
+    }
     for (i = 0; i < g->sc->apps->nelts; i++) {
         fcgi_pm_app_conf *app = APR_ARRAY_IDX(g->sc->apps, i, fcgi_pm_app_conf *);
         const char *err = NULL;
 
-        if (app->socket_path && !dir_done) {
-            dir_err = fcgi_pm_sock_prepare_dir(g->pconf, dir, uid, gid);
-            dir_done = 1;
-        }
         if (app->socket_path && dir_err) {
             err = dir_err;
         }
@@ -534,7 +551,8 @@ int fcgi_pm_parent_post_config(apr_pool_t *pconf, server_rec *s,
     first = g->state->generations++ == 0;
     current_gen = g;
 
-    if (!sc->apps->nelts && !manager_alive(g->state)) {
+    if (!sc->apps->nelts && !fcgi_pm_fcgid_in_use()
+        && !manager_alive(g->state)) {
         return OK;               /* loaded without apps: nothing to run */
     }
     acquire_sockets(g, process_pool);

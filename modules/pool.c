@@ -198,6 +198,8 @@ static void spawn_one(fcgi_pm_app *app)
         return;
     }
     spec.app = app->name;
+    spec.exec_check = app->exec_check;
+    spec.docroot = app->docroot;
     spec.argv = app->argv;
     spec.envp = app->envp;
     spec.workdir = app->workdir;

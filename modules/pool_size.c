@@ -86,7 +86,9 @@ static void shrink_when_idle(fcgi_pm_app *app, apr_time_t now)
         r->busy_sum += busy;
         r->busy_samples++;
     }
-    if (app->idle_timeout <= 0 || r->target <= app->processes
+    if (app->idle_timeout <= 0
+        || r->target <= (app->keep_processes > app->processes
+                         ? app->keep_processes : app->processes)
         || now - r->busy_since < apr_time_from_sec(app->idle_timeout)
         || r->busy_samples == 0) {
         return;

@@ -170,6 +170,28 @@ static const char *server_name(apr_pool_t *p, const server_rec *s)
            : "the main server";
 }
 
+const char *fcgi_pm_proxyworker_define_in(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                          server_rec *s,
+                                          const fcgi_pm_app_conf *app)
+{
+    module *proxy_set_mod = ap_top_module;
+    const command_rec *proxy_set_cmd;
+    module *proxy = ap_find_linked_module("mod_proxy.c");
+    const char *params, *err;
+
+    proxy_set_cmd = ap_find_command_in_modules("ProxySet", &proxy_set_mod);
+    if (!proxy || !proxy_set_cmd || !proxy_set_mod
+        || proxy_set_cmd->args_how != RAW_ARGS) {
+        return NULL;   /* said when a request needs it (fcgid_route.c) */
+    }
+    params = worker_params(ptemp, proxy, s, app);
+    err = proxy_set(pconf, ptemp, s, proxy_set_mod, proxy_set_cmd, app, params);
+    return err ? apr_psprintf(pconf, "%s: mod_proxy refuses the worker %s "
+                              "(%s): %s", app->defined_in, app->proxy_worker,
+                              params, err)
+               : NULL;
+}
+
 const char *fcgi_pm_proxyworker_define(apr_pool_t *pconf, apr_pool_t *ptemp,
                                        server_rec *main_s,
                                        fcgi_pm_server_conf *sc)

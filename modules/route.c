@@ -47,14 +47,43 @@ static apr_status_t request_done(void *data)
     return APR_SUCCESS;
 }
 
+int fcgi_pm_route_to(request_rec *r, const char *name, const char *handler,
+                     const fcgi_pm_app_conf *proxy_app)
+{
+    fcgi_pm_table *t = fcgi_pm_parent_table();
+    fcgi_pm_app_slot *a = t ? fcgi_pm_table_find_app(t, name) : NULL;
+
+    if (a && a->state == FCGI_PM_APP_BACKOFF && a->alive == 0) {
+        if (should_log_refusal(t, a)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "app %s: not serving (start-up keeps failing, next "
+                          "try in %u s at most): 503", name,
+                          a->backoff_seconds);
+        }
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%u",
+                                    a->backoff_seconds ? a->backoff_seconds : 1));
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    r->handler = handler;
+    fcgi_pm_proxyworker_start(r, proxy_app);
+    if (a && !r->main) {
+        /* Counted when handed over, so that a client that got its answer
+         * always finds its request counted. */
+        apr_atomic_inc32(&a->requests);
+        apr_atomic_inc32(&a->in_flight);
+        apr_pool_cleanup_register(r->pool, a, request_done,
+                                  apr_pool_cleanup_null);
+    }
+    return OK;
+}
+
 int fcgi_pm_route_fixup(request_rec *r)
 {
     fcgi_pm_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                 &fcgi_pm_module);
     fcgi_pm_server_conf *sc;
     fcgi_pm_app_conf *app;
-    fcgi_pm_table *t;
-    fcgi_pm_app_slot *a;
 
     if (!dc || !dc->pass || r->proxyreq) {
         return DECLINED;
@@ -68,29 +97,5 @@ int fcgi_pm_route_fixup(request_rec *r)
                           : "FcgiPmPass %s: no such app", dc->pass);
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    t = fcgi_pm_parent_table();
-    a = t ? fcgi_pm_table_find_app(t, app->name) : NULL;
-    if (a && a->state == FCGI_PM_APP_BACKOFF && a->alive == 0) {
-        if (should_log_refusal(t, a)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "app %s: not serving (start-up keeps failing, next "
-                          "try in %u s at most): 503", app->name,
-                          a->backoff_seconds);
-        }
-        apr_table_setn(r->err_headers_out, "Retry-After",
-                       apr_psprintf(r->pool, "%u",
-                                    a->backoff_seconds ? a->backoff_seconds : 1));
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    r->handler = app->proxy_handler;
-    fcgi_pm_proxyworker_start(r, app);
-    if (a && !r->main) {
-        /* Counted when handed over, so that a client that got its answer
-         * always finds its request counted. */
-        apr_atomic_inc32(&a->requests);
-        apr_atomic_inc32(&a->in_flight);
-        apr_pool_cleanup_register(r->pool, a, request_done,
-                                  apr_pool_cleanup_null);
-    }
-    return OK;
+    return fcgi_pm_route_to(r, app->name, app->proxy_handler, app);
 }

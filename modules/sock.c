@@ -339,7 +339,7 @@ static int open_parent(apr_pool_t *p, const char *path, const char **name)
     return open_dir_nofollow(dir);
 }
 
-static int open_unix(apr_pool_t *p, const char *path, gid_t gid,
+static int open_unix(apr_pool_t *p, const char *path, gid_t gid, int type,
                      sock_entry *e, const char **err)
 {
     struct sockaddr_un sun;
@@ -372,7 +372,7 @@ static int open_unix(apr_pool_t *p, const char *path, gid_t gid,
                             strerror(errno));
         return -1;
     }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         *err = apr_psprintf(p, "socket(): %s", strerror(errno));
         close(dir_fd);
@@ -406,6 +406,15 @@ static int open_unix(apr_pool_t *p, const char *path, gid_t gid,
     }
     close(dir_fd);
     return fd;
+}
+
+int fcgi_pm_sock_bind_unix(apr_pool_t *p, const char *path, gid_t gid,
+                           int type, const char **err)
+{
+    sock_entry e;
+
+    memset(&e, 0, sizeof(e));
+    return open_unix(p, path, gid, type, &e, err);
 }
 
 /* A socket kept from an earlier generation (perhaps of an earlier module
@@ -488,7 +497,7 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
         return e->fd;
     }
     memset(&fresh, 0, sizeof(fresh));
-    fd = app->socket_path ? open_unix(p, app->socket_path, gid, &fresh, err)
+    fd = app->socket_path ? open_unix(p, app->socket_path, gid, SOCK_STREAM, &fresh, err)
                           : open_tcp(p, app->listen, err);
     if (fd < 0) {
         return -1;

@@ -4,6 +4,7 @@
  */
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_sock.h"
+#include "fcgi_pm_proto.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -215,6 +216,54 @@ static void child_close_from_3(long max_fd)
     (void)close(dir);
 }
 
+/* mod_fcgid's classes (fcgi_pm_scripts.h): argv[0] came from a request,
+ * so it is checked here, as the worker's user and with system calls only,
+ * the way suexec checks what it runs: a regular executable file; with
+ * FCGI_PM_EXEC_SUEXEC also no symlink, not set-id, owned by the worker's
+ * user and group and writable by nobody else, in a directory of theirs
+ * that nobody else may write, under the DocumentRoot (the directory is
+ * the working one by now: getcwd() gives its real path). */
+static void child_check_program(const fcgi_pm_spawn_spec *spec)
+{
+    const char *prog = spec->argv[0];
+    const char *base = strrchr(prog, '/');
+    struct stat st, dir;
+    char cwd[4096];
+    size_t n;
+
+    if (spec->exec_check == FCGI_PM_EXEC_NONE) {
+        return;
+    }
+    if (stat(prog, &st) != 0 || !S_ISREG(st.st_mode)
+        || access(prog, X_OK) != 0) {
+        errno = errno ? errno : EACCES;
+        child_fail(spec, "the program is not an executable regular file");
+    }
+    if (spec->exec_check != FCGI_PM_EXEC_SUEXEC) {
+        return;
+    }
+    errno = EPERM;
+    if (lstat(prog, &st) != 0 || !S_ISREG(st.st_mode)
+        || (st.st_mode & (S_ISUID | S_ISGID | S_IWGRP | S_IWOTH))
+        || st.st_uid != spec->uid || st.st_gid != spec->gid) {
+        child_fail(spec, "suexec rules: the program must be a file of the "
+                   "worker's user and group, writable by nobody else");
+    }
+    /* child_chdir() put us in the program's directory. */
+    if (!base || stat(".", &dir) != 0 || (dir.st_mode & (S_IWGRP | S_IWOTH))
+        || dir.st_uid != spec->uid || dir.st_gid != spec->gid) {
+        errno = EPERM;
+        child_fail(spec, "suexec rules: the program's directory must be the "
+                   "worker's user's and group's, writable by nobody else");
+    }
+    n = spec->docroot ? strlen(spec->docroot) : 0;
+    if (!getcwd(cwd, sizeof(cwd)) || n < 2 || strncmp(cwd, spec->docroot, n)
+        || (cwd[n] != '/' && cwd[n] != '\0')) {
+        errno = EPERM;
+        child_fail(spec, "suexec rules: the program is outside DocumentRoot");
+    }
+}
+
 static void child_exec(const fcgi_pm_spawn_spec *spec, long max_fd)
 {
     int devnull;
@@ -244,6 +293,7 @@ static void child_exec(const fcgi_pm_spawn_spec *spec, long max_fd)
     }
     child_drop_privileges(spec);
     child_chdir(spec);
+    child_check_program(spec);
     child_reset_signals();
     execve(spec->argv[0], spec->argv, spec->envp);
     child_fail(spec, "exec");
