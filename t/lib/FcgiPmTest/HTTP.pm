@@ -90,9 +90,11 @@ sub _request_text {
     my $path    = $a{path} // '/';
     my $version = $a{http_version} // '1.1';
     my $body    = $a{body};
-    my $req = "$method $path HTTP/$version\r\nHost: 127.0.0.1:$a{port}\r\n";
-    $req .= "Connection: close\r\n" if $version ne '1.0';
     my $h = $a{headers} || {};
+    # The caller's Host (a virtual host's name), else the address.
+    my $req = "$method $path HTTP/$version\r\n";
+    $req .= "Host: 127.0.0.1:$a{port}\r\n" unless grep { lc eq 'host' } keys %$h;
+    $req .= "Connection: close\r\n" if $version ne '1.0';
     $req .= "$_: $h->{$_}\r\n" for sort keys %$h;
     $req .= 'Content-Length: ' . length($body) . "\r\n" if defined $body;
     $req .= "\r\n";
