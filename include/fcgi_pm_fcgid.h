@@ -186,6 +186,13 @@ const char *fcgi_pm_fcgid_class_name(apr_pool_t *p, const char *server_key,
  * backend type to GENERIC for the scripts' requests. */
 const char *fcgi_pm_fcgid_prepare_backend(apr_pool_t *pconf, server_rec *s);
 
+/* httpd child: the class of (KIND, COMMAND) for R's server, asked of the
+ * manager when the shared table does not have it yet: its app *NAME and
+ * its listen socket *SOCK_PATH.  Returns OK or an HTTP status (logged). */
+int fcgi_pm_fcgid_class(request_rec *r, const char *kind,
+                        const char *command, const char **name,
+                        const char **sock_path);
+
 /* fixups hook (httpd child): requests whose handler is fcgid-script. */
 int fcgi_pm_fcgid_fixup(request_rec *r);
 

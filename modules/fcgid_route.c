@@ -175,12 +175,46 @@ static int ask_manager(request_rec *r, const char *sock_dir, const char *key,
     return OK;
 }
 
+int fcgi_pm_fcgid_class(request_rec *r, const char *kind,
+                        const char *command, const char **name,
+                        const char **sock_path)
+{
+    fcgi_pm_server_conf *sc = ap_get_module_config(r->server->module_config,
+                                                   &fcgi_pm_module);
+    fcgi_pm_server_conf *main_sc = ap_get_module_config(
+        ap_server_conf->module_config, &fcgi_pm_module);
+    const char *sock_dir = fcgi_pm_config_socket_dir(r->pool, main_sc);
+    fcgi_pm_table *t = fcgi_pm_parent_table();
+
+    if (!sc->fcgid || !sc->fcgid->class_key) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    *name = fcgi_pm_fcgid_class_name(r->pool, sc->fcgid->class_key, kind,
+                                     command);
+    if (!t || !fcgi_pm_table_find_app(t, *name)) {
+        const char *given = NULL;
+        int rc = ask_manager(r, sock_dir, sc->fcgid->class_key, kind, command,
+                             &given);
+        if (rc != OK) {
+            return rc;
+        }
+        if (strcmp(given, *name) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "the manager named "
+                          "%s %s '%s', expected '%s' (module versions "
+                          "differ?)", kind, command, given, *name);
+            *name = given;
+        }
+    }
+    *sock_path = apr_pstrcat(r->pool, sock_dir, "/", *name, ".sock", NULL);
+    return OK;
+}
+
 int fcgi_pm_fcgid_fixup(request_rec *r)
 {
     fcgi_pm_dir_conf *dc;
-    fcgi_pm_server_conf *sc, *main_sc;
+    fcgi_pm_server_conf *sc;
     const fcgi_pm_fcgid_wrapper *w;
-    const char *kind, *command, *name, *sock_dir, *handler;
+    const char *kind, *command, *name, *sock_path, *handler;
     int rc;
 
     if (!is_script_handler(r->handler) || r->proxyreq) {
@@ -188,8 +222,6 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
     }
     dc = ap_get_module_config(r->per_dir_config, &fcgi_pm_module);
     sc = ap_get_module_config(r->server->module_config, &fcgi_pm_module);
-    main_sc = ap_get_module_config(ap_server_conf->module_config,
-                                   &fcgi_pm_module);
     if (!sc->fcgid || !sc->fcgid->class_key || !generic_backend) {
         return DECLINED;
     }
@@ -212,12 +244,8 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
             return HTTP_FORBIDDEN;
         }
     }
-    if (w && !w->trusted) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FcgidWrapper %s (%s) is "
-                      "not named in the server's configuration files: only "
-                      "those run", w->cmdline, w->where);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* A FcgidWrapper of an .htaccess file runs only if the server's own
+     * files name the same command line: the manager checks (scripts.c). */
     if (body_too_long(r, fcgi_pm_fcgid_max_request_len(sc->fcgid))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "request body larger than "
                       "FcgidMaxRequestLen %" APR_OFF_T_FMT ": 413",
@@ -226,26 +254,12 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
     }
     kind = w ? FCGI_PM_CLASS_WRAPPER : FCGI_PM_CLASS_SCRIPT;
     command = w ? w->cmdline : r->filename;
-    name = fcgi_pm_fcgid_class_name(r->pool, sc->fcgid->class_key, kind,
-                                    command);
-    if (!fcgi_pm_parent_table()
-        || !fcgi_pm_table_find_app(fcgi_pm_parent_table(), name)) {
-        const char *given = NULL;
-        rc = ask_manager(r, fcgi_pm_config_socket_dir(r->pool, main_sc),
-                         sc->fcgid->class_key, kind, command, &given);
-        if (rc != OK) {
-            return rc;
-        }
-        if (strcmp(given, name) != 0) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "the manager named "
-                          "%s %s '%s', expected '%s' (module versions "
-                          "differ?)", kind, command, given, name);
-            name = given;
-        }
+    rc = fcgi_pm_fcgid_class(r, kind, command, &name, &sock_path);
+    if (rc != OK) {
+        return rc;
     }
-    sock_dir = fcgi_pm_config_socket_dir(r->pool, main_sc);
-    handler = apr_pstrcat(r->pool, "proxy:unix:", sock_dir, "/", name,
-                          ".sock|", sc->fcgid->proxy_app->proxy_worker, NULL);
+    handler = apr_pstrcat(r->pool, "proxy:unix:", sock_path, "|",
+                          sc->fcgid->proxy_app->proxy_worker, NULL);
     r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
                                                  generic_backend);
     return fcgi_pm_route_to(r, name, handler, sc->fcgid->proxy_app);
