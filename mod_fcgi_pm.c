@@ -209,6 +209,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_monitor(fcgi_pm_parent_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(fcgi_pm_route_fixup, NULL, before_proxy, APR_HOOK_FIRST);
     ap_hook_fixups(fcgi_pm_fcgid_fixup, NULL, before_proxy, APR_HOOK_FIRST);
+    fcgi_pm_fcgid_register_filters();
     fcgi_pm_proxyworker_register_hooks(p);
     ap_hook_handler(fcgi_pm_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fcgi_pm_status_register_hooks(p);

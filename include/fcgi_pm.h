@@ -25,9 +25,12 @@
  * Can be overridden at build time (the upgrade test builds a second .so).
  * 2: private manager state, table layout 2, BEGIN carries the dead
  * manager's pid and start time, records carry "groups".
+ * 3: MaxRequests, MaxRequestTime, FcgiPmMaxProcesses.
+ * 4: mod_fcgid's classes: CLASS records, the spawn socket (SPAWN,
+ * SPAWNED), APP keys keep_processes, exec_check, docroot.
  */
 #ifndef FCGI_PM_PROTO_VERSION
-#define FCGI_PM_PROTO_VERSION 3
+#define FCGI_PM_PROTO_VERSION 4
 #endif
 
 /*

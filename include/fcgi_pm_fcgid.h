@@ -34,7 +34,8 @@
 #define FCGI_PM_SCRIPT_HANDLER    "fcgi-pm-script"
 #define FCGI_PM_SPAWN_SOCKET      ".spawn"   /* in FcgiPmSocketDir */
 #define FCGI_PM_MAX_CLASSES       2000       /* on-demand classes at once */
-#define FCGI_PM_CLASS_PREFIX      "fcgid-"
+#define FCGI_PM_CLASS_PREFIX      "fcgid-"   /* reserved: no <FcgiPmApp> */
+#define FCGI_PM_CLASS_SHOWN       24         /* program name in the app's */
 
 /* Kinds of class a child asks for. */
 #define FCGI_PM_CLASS_SCRIPT      "script"   /* the requested file itself */
@@ -178,7 +179,8 @@ void fcgi_pm_fcgid_class_records(apr_pool_t *p, server_rec *s,
 /* FcgidMaxRequestLen in effect. */
 apr_off_t fcgi_pm_fcgid_max_request_len(const fcgi_pm_fcgid_server *f);
 
-/* Both sides: the app name of the class (SERVER_KEY, KIND, COMMAND). */
+/* Both sides: the app name of the class (SERVER_KEY, KIND, COMMAND):
+ * "fcgid-PROGRAM-HASH", at most 47 characters. */
 const char *fcgi_pm_fcgid_class_name(apr_pool_t *p, const char *server_key,
                                      const char *kind, const char *command);
 
@@ -192,6 +194,10 @@ const char *fcgi_pm_fcgid_prepare_backend(apr_pool_t *pconf, server_rec *s);
 int fcgi_pm_fcgid_class(request_rec *r, const char *kind,
                         const char *command, const char **name,
                         const char **sock_path);
+
+/* register_hooks: the input filter that applies FcgidMaxRequestLen to
+ * bodies without Content-Length. */
+void fcgi_pm_fcgid_register_filters(void);
 
 /* fixups hook (httpd child): requests whose handler is fcgid-script. */
 int fcgi_pm_fcgid_fixup(request_rec *r);

@@ -476,6 +476,10 @@ const char *fcgi_pm_config_app_section(cmd_parms *cmd, fcgi_pm_server_conf *sc,
     if (!*name || *args) {
         return apr_psprintf(p, "%s: <FcgiPmApp> takes exactly one name", here);
     }
+    if (!strncmp(name, "fcgid-", 6)) {
+        return apr_psprintf(p, "%s: app names starting with 'fcgid-' are "
+                            "those of fcgid-script's programs", here);
+    }
     if (!valid_app_name(name)) {
         return apr_psprintf(p, "%s: app name '%s' is invalid: use 1 to %d letters, "
                             "digits, '.', '_' or '-'", here, name,

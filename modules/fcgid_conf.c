@@ -470,10 +470,14 @@ apr_off_t fcgi_pm_fcgid_max_request_len(const fcgi_pm_fcgid_server *f)
 const char *fcgi_pm_fcgid_class_name(apr_pool_t *p, const char *server_key,
                                      const char *kind, const char *command)
 {
-    /* 64-bit FNV-1a over the three, NUL-separated.  Part of the protocol:
-     * a child of one module version and a manager of another must agree. */
+    /* 64-bit FNV-1a over the three, NUL-separated, after the program's
+     * name (for people reading the status page and the log).  Part of the
+     * protocol: a child and a manager of different module versions must
+     * agree. */
     apr_uint64_t h = APR_UINT64_C(14695981039346656037);
-    const char *parts[3];
+    const char *parts[3], *prog, *slash;
+    char shown[FCGI_PM_CLASS_SHOWN + 1];
+    apr_size_t n = 0;
     int i;
 
     parts[0] = server_key;
@@ -486,5 +490,21 @@ const char *fcgi_pm_fcgid_class_name(apr_pool_t *p, const char *server_key,
         }
         h = (h ^ 0) * APR_UINT64_C(1099511628211);
     }
-    return apr_psprintf(p, FCGI_PM_CLASS_PREFIX "%016" APR_UINT64_T_HEX_FMT, h);
+    /* The last component of the program's path (a wrapper's first word),
+     * in the letters an app name may have. */
+    prog = command;
+    for (i = 0; command[i] && command[i] != ' ' && command[i] != '\t'; i++) {
+        if (command[i] == '/') {
+            prog = command + i + 1;
+        }
+    }
+    slash = prog;
+    for (; *slash && *slash != ' ' && *slash != '\t' && n < FCGI_PM_CLASS_SHOWN;
+         slash++) {
+        shown[n++] = apr_isalnum(*slash) || *slash == '.' || *slash == '_'
+                     ? *slash : '_';
+    }
+    shown[n] = '\0';
+    return apr_psprintf(p, FCGI_PM_CLASS_PREFIX "%s-%016" APR_UINT64_T_HEX_FMT,
+                        shown, h);
 }

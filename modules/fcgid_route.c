@@ -18,6 +18,7 @@
 #include "http_core.h"
 #include "http_log.h"
 #include "http_main.h"
+#include "http_protocol.h"
 #include "http_request.h"
 #include "apr_strings.h"
 
@@ -89,6 +90,47 @@ static int body_too_long(request_rec *r, apr_off_t limit)
         return 0;        /* httpd's own parser answers 400 for those */
     }
     return len > limit;
+}
+
+/* FcgidMaxRequestLen for a body without Content-Length (chunked): the
+ * input filter counts what passes and ends the request with 413 once it
+ * goes over. */
+#define BODY_LIMIT_FILTER "FCGI_PM_BODY_LIMIT"
+
+typedef struct {
+    apr_off_t limit, seen;
+} body_limit;
+
+static apr_status_t limit_body(ap_filter_t *f, apr_bucket_brigade *bb,
+                               ap_input_mode_t mode, apr_read_type_e block,
+                               apr_off_t readbytes)
+{
+    body_limit *ctx = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_off_t len = 0;
+
+    if (rv != APR_SUCCESS || mode != AP_MODE_READBYTES) {
+        return rv;
+    }
+    if (apr_brigade_length(bb, 1, &len) == APR_SUCCESS) {
+        ctx->seen += len;
+    }
+    if (ctx->seen > ctx->limit) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, "request body larger "
+                      "than FcgidMaxRequestLen %" APR_OFF_T_FMT ": 413",
+                      ctx->limit);
+        apr_brigade_cleanup(bb);
+        /* As httpd's own LimitRequestBody: readers map it to 413
+         * (ap_map_http_request_error). */
+        return APR_ENOSPC;
+    }
+    return APR_SUCCESS;
+}
+
+void fcgi_pm_fcgid_register_filters(void)
+{
+    ap_register_input_filter(BODY_LIMIT_FILTER, limit_body, NULL,
+                             AP_FTYPE_RESOURCE);
 }
 
 /* Ask the manager for the class; its name in *NAME.  Returns OK or an
@@ -251,6 +293,12 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
                       "FcgidMaxRequestLen %" APR_OFF_T_FMT ": 413",
                       fcgi_pm_fcgid_max_request_len(sc->fcgid));
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if (fcgi_pm_fcgid_max_request_len(sc->fcgid) > 0
+        && !apr_table_get(r->headers_in, "Content-Length")) {
+        body_limit *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+        ctx->limit = fcgi_pm_fcgid_max_request_len(sc->fcgid);
+        ap_add_input_filter(BODY_LIMIT_FILTER, ctx, r, r->connection);
     }
     kind = w ? FCGI_PM_CLASS_WRAPPER : FCGI_PM_CLASS_SCRIPT;
     command = w ? w->cmdline : r->filename;

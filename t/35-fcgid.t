@@ -15,6 +15,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Copy qw(copy);
+use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 use FcgiPmTest qw(wait_for);
 
@@ -123,6 +124,34 @@ is($r->{status}, 413, 'a body above FcgidMaxRequestLen: 413');
 $r = $t->post('/cgi/hello.fcgi', 'y' x 500);
 is($r->{status}, 200, 'a body below it: 200');
 is($r->{headers}{'x-body-length'}, 500, '... the app read it whole');
+
+# A chunked body (no Content-Length) over the limit: 413 as well.
+{
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port,
+                                     Timeout => 10) or die "connect: $!";
+    my $chunk = 'z' x 700;
+    print {$sock} "POST /cgi/hello.fcgi HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        . join('', map { sprintf("%x\r\n%s\r\n", length $chunk, $chunk) } 1 .. 3)
+        . "0\r\n\r\n";
+    local $/;
+    my $answer = <$sock> // '';
+    like($answer, qr{^HTTP/1\.1 413 }, 'a chunked body above FcgidMaxRequestLen: 413');
+}
+
+# mod_fcgid restarts a script's processes when the file changes.
+like($t->log_text, qr/app fcgid-hello\.fcgi-[0-9a-f]{16}: script \Q$docroot\E\/cgi\/hello\.fcgi, started on demand/,
+     'the class is named after its program, and its start is logged');
+{
+    my $future = time + 5;
+    utime $future, $future, "$docroot/cgi/hello.fcgi";
+    my $new = wait_for(sub {
+        my $x = $t->get('/cgi/hello.fcgi');
+        my ($p) = ($x->{body} // '') =~ /^PID=(\d+)$/m;
+        return $x->{status} == 200 && $p && $p != $pid1 ? $p : undef;
+    }, 20, 0.3);
+    ok($new, "a changed script is served by new workers (pid $pid1 -> " . ($new // 'none') . ')');
+}
 
 SKIP: {
     skip 'no php-cgi', 5 unless $have_php;
