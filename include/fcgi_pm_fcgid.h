@@ -53,6 +53,10 @@ typedef struct fcgi_pm_fcgid_server {
     int io_timeout;                    /* FcgidIOTimeout */
     int connect_timeout;               /* FcgidConnectTimeout */
     apr_off_t max_request_len;         /* FcgidMaxRequestLen */
+    int lifetime;                      /* FcgidProcessLifeTime */
+    apr_hash_t *cmd_options;           /* FcgidCmdOptions: program path ->
+                                        * its own fcgi_pm_fcgid_server (only
+                                        * the options mod_fcgid knows) */
     /* Filled at check_config: the server's mod_proxy worker settings. */
     fcgi_pm_app_conf *proxy_app;
     const char *class_key;             /* "host:port" of the server */
@@ -92,6 +96,13 @@ const char *fcgi_pm_fcgid_set_wrapper(cmd_parms *cmd, void *dirv,
                                       const char *a3);
 const char *fcgi_pm_fcgid_set_ignored(cmd_parms *cmd, void *dummy,
                                       const char *args);
+const char *fcgi_pm_fcgid_set_cmd_options(cmd_parms *cmd, void *dummy,
+                                          const char *args);
+
+/* The settings for PROGRAM (a script's path, a wrapper's first word) in
+ * server F: its FcgidCmdOptions, else F itself. */
+const fcgi_pm_fcgid_server *fcgi_pm_fcgid_options_for(
+    const fcgi_pm_fcgid_server *f, const char *program);
 
 /* The directive table entries, in mod_fcgi_pm.c's table. */
 #define FCGI_PM_FCGID_INT(name, field, help) \
@@ -151,8 +162,14 @@ const char *fcgi_pm_fcgid_set_ignored(cmd_parms *cmd, void *dummy,
     FCGI_PM_FCGID_IGNORED("FcgidSpawnScoreUpLimit", "start-ups are paced per class"), \
     FCGI_PM_FCGID_IGNORED("FcgidTerminationScore", "start-ups are paced per class"), \
     FCGI_PM_FCGID_IGNORED("FcgidTimeScore", "start-ups are paced per class"), \
-    FCGI_PM_FCGID_IGNORED("FcgidProcessLifeTime", \
-                "not yet: workers live until idle or MaxRequests"),
+    FCGI_PM_FCGID_INT("FcgidProcessLifeTime", lifetime, \
+            "Seconds after which an idle worker above " \
+            "FcgidMinProcessesPerClass retires (default 3600)"), \
+    AP_INIT_RAW_ARGS("FcgidCmdOptions", fcgi_pm_fcgid_set_cmd_options, NULL, \
+                     RSRC_CONF, "COMMAND OPTION VALUE ...: settings of one " \
+                     "program (ConnectTimeout, IdleTimeout, InitialEnv, " \
+                     "IOTimeout, MaxProcesses, MaxProcessLifeTime, " \
+                     "MaxRequestsPerProcess, MinProcesses)"),
 
 /* pre_config: forget the previous read's wrappers and notices. */
 void fcgi_pm_fcgid_reset(apr_pool_t *pconf);

@@ -85,6 +85,7 @@ struct fcgi_pm_app {
     int processes;                /* the floor */
     int keep_processes;           /* once started, kept through IdleTimeout
                                    * (FcgidMinProcessesPerClass) */
+    int lifetime;                 /* FcgidProcessLifeTime (0: none) */
     int exec_check;               /* FCGI_PM_EXEC_* for the worker */
     const char *docroot;
     /* mod_fcgid's classes (scripts.c): made on a child's request, not

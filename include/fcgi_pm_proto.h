@@ -97,6 +97,7 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 #define FCGI_PM_K_SUEXEC       "suexec"
 #define FCGI_PM_K_DOCROOT      "docroot"
 #define FCGI_PM_K_WRAPPER      "wrapper"
+#define FCGI_PM_K_CMD          "cmd"   /* the keys after it: that program's */
 /* SPAWN: class, kind, command; SPAWNED: name or error. */
 #define FCGI_PM_K_KIND         "kind"
 #define FCGI_PM_K_COMMAND      "command"
@@ -123,6 +124,7 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait);
 #define FCGI_PM_K_SOCK_DEV     "sock_dev"
 #define FCGI_PM_K_SOCK_INO     "sock_ino"
 #define FCGI_PM_K_KEEP_PROCESSES "keep_processes"
+#define FCGI_PM_K_LIFETIME     "lifetime"
 #define FCGI_PM_K_EXEC_CHECK   "exec_check"
 
 /* One app as an APP record carries it: everything the manager needs to
@@ -147,6 +149,8 @@ typedef struct {
     long sock_dev, sock_ino;        /* the socket file, 0: not known */
     int keep_processes;             /* kept through IdleTimeout once
                                      * started (FcgidMinProcessesPerClass) */
+    int lifetime;                   /* an idle worker above keep_processes
+                                     * retires this old (seconds, 0: no) */
     int exec_check;                 /* FCGI_PM_EXEC_*: what the worker
                                      * checks of argv[0] before exec */
     const char *docroot;            /* FCGI_PM_EXEC_SUEXEC: where it must be */

@@ -30,6 +30,7 @@ APLOG_USE_MODULE(fcgi_pm);
 #define DEF_IO_TIMEOUT      40
 #define DEF_CONNECT_TIMEOUT 3
 #define DEF_MAX_REQUEST_LEN 131072
+#define DEF_LIFETIME        3600
 
 
 /* Of this configuration read: every trusted FcgidWrapper command line, and
@@ -45,6 +46,7 @@ fcgi_pm_fcgid_server *fcgi_pm_fcgid_server_create(apr_pool_t *p)
     f->max_class = f->min_class = f->idle_timeout = f->max_requests = -1;
     f->busy_timeout = f->io_timeout = f->connect_timeout = -1;
     f->max_request_len = -1;
+    f->lifetime = -1;
     return f;
 }
 
@@ -64,6 +66,10 @@ fcgi_pm_fcgid_server *fcgi_pm_fcgid_server_merge(apr_pool_t *p,
     PICK(io_timeout);
     PICK(connect_timeout);
     PICK(max_request_len);
+    PICK(lifetime);
+    m->cmd_options = base->cmd_options && add->cmd_options
+                     ? apr_hash_overlay(p, add->cmd_options, base->cmd_options)
+                     : add->cmd_options ? add->cmd_options : base->cmd_options;
     /* Lists add up, as mod_fcgid's do (the virtual host's after). */
     m->initial_env = base->initial_env && add->initial_env
                      ? apr_array_append(p, base->initial_env, add->initial_env)
@@ -250,6 +256,101 @@ const char *fcgi_pm_fcgid_set_wrapper(cmd_parms *cmd, void *dirv, const char *cm
     return NULL;
 }
 
+static const struct {
+    const char *name;
+    apr_size_t field;
+} cmd_option_fields[] = {
+    { "ConnectTimeout",        APR_OFFSETOF(fcgi_pm_fcgid_server, connect_timeout) },
+    { "IdleTimeout",           APR_OFFSETOF(fcgi_pm_fcgid_server, idle_timeout) },
+    { "IOTimeout",             APR_OFFSETOF(fcgi_pm_fcgid_server, io_timeout) },
+    { "MaxProcesses",          APR_OFFSETOF(fcgi_pm_fcgid_server, max_class) },
+    { "MaxProcessLifeTime",    APR_OFFSETOF(fcgi_pm_fcgid_server, lifetime) },
+    { "MaxRequestsPerProcess", APR_OFFSETOF(fcgi_pm_fcgid_server, max_requests) },
+    { "MinProcesses",          APR_OFFSETOF(fcgi_pm_fcgid_server, min_class) },
+};
+
+static const char *set_cmd_option(apr_pool_t *p, fcgi_pm_fcgid_server *o,
+                                  const char *name, const char *value)
+{
+    apr_size_t i;
+    char *end;
+    long v;
+
+    if (!strcasecmp(name, "InitialEnv")) {
+        const char *eq = ap_strchr_c(value, '=');
+        const char *var = eq ? apr_pstrndup(p, value, eq - value) : value;
+        if (!valid_name(var, 0)) {
+            return apr_psprintf(p, "FcgidCmdOptions: InitialEnv '%s' is not "
+                                "NAME or NAME=VALUE", value);
+        }
+        if (!o->initial_env) {
+            o->initial_env = apr_array_make(p, 2, sizeof(const char *));
+        }
+        APR_ARRAY_PUSH(o->initial_env, const char *) =
+            eq ? value : apr_pstrcat(p, value, "=", NULL);
+        return NULL;
+    }
+    for (i = 0; i < sizeof(cmd_option_fields) / sizeof(cmd_option_fields[0]); i++) {
+        if (!strcasecmp(name, cmd_option_fields[i].name)) {
+            v = strtol(value, &end, 10);
+            if (end == value || *end || v < 0 || v > INT_MAX) {
+                return apr_psprintf(p, "FcgidCmdOptions: %s '%s' is not a "
+                                    "number", name, value);
+            }
+            *(int *)((char *)o + cmd_option_fields[i].field) = (int)v;
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "FcgidCmdOptions: unknown option '%s' (known: "
+                        "ConnectTimeout, IdleTimeout, InitialEnv, IOTimeout, "
+                        "MaxProcesses, MaxProcessLifeTime, "
+                        "MaxRequestsPerProcess, MinProcesses)", name);
+}
+
+/* FcgidCmdOptions COMMAND OPTION VALUE ...: the options given, mod_fcgid's
+ * defaults for the others (not the server's Fcgid* settings). */
+const char *fcgi_pm_fcgid_set_cmd_options(cmd_parms *cmd, void *dummy,
+                                          const char *args)
+{
+    fcgi_pm_fcgid_server *f = server_fcgid(cmd);
+    fcgi_pm_fcgid_server *o = fcgi_pm_fcgid_server_create(cmd->pool);
+    const char *command = ap_getword_conf(cmd->pool, &args);
+    const char *err;
+
+    if (command[0] != '/') {
+        return apr_psprintf(cmd->pool, "FcgidCmdOptions: '%s' is not an "
+                            "absolute path", command);
+    }
+    while (*args) {
+        const char *name = ap_getword_conf(cmd->pool, &args);
+        const char *value = ap_getword_conf(cmd->pool, &args);
+        if (!*name) {
+            break;
+        }
+        if (!*value) {
+            return apr_psprintf(cmd->pool, "FcgidCmdOptions %s: option %s "
+                                "has no value", command, name);
+        }
+        if ((err = set_cmd_option(cmd->pool, o, name, value))) {
+            return err;
+        }
+    }
+    if (!f->cmd_options) {
+        f->cmd_options = apr_hash_make(cmd->pool);
+    }
+    apr_hash_set(f->cmd_options, command, APR_HASH_KEY_STRING, o);
+    return NULL;
+}
+
+const fcgi_pm_fcgid_server *fcgi_pm_fcgid_options_for(
+    const fcgi_pm_fcgid_server *f, const char *program)
+{
+    const fcgi_pm_fcgid_server *o = f->cmd_options
+        ? apr_hash_get(f->cmd_options, program, APR_HASH_KEY_STRING) : NULL;
+
+    return o ? o : f;
+}
+
 /* Accepted for configurations written for mod_fcgid; they mean nothing
  * here (a notice at start says why). */
 const char *fcgi_pm_fcgid_set_ignored(cmd_parms *cmd, void *dummy, const char *args)
@@ -303,6 +404,40 @@ static const char *class_key(apr_pool_t *p, server_rec *s, apr_hash_t *seen)
     return k;
 }
 
+/* A program of FcgidCmdOptions with its own IOTimeout or ConnectTimeout
+ * gets its own mod_proxy worker in S (the others use the server's). */
+static const char *define_cmd_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                      server_rec *s,
+                                      const fcgi_pm_fcgid_server *f, int *n)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = f->cmd_options ? apr_hash_first(ptemp, f->cmd_options) : NULL;
+         hi; hi = apr_hash_next(hi)) {
+        const void *k;
+        void *v;
+        fcgi_pm_fcgid_server *o;
+        fcgi_pm_app_conf *pa;
+        const char *err;
+
+        apr_hash_this(hi, &k, NULL, &v);
+        o = v;
+        if (o->io_timeout < 0 && o->connect_timeout < 0) {
+            continue;
+        }
+        pa = apr_pmemdup(pconf, f->proxy_app, sizeof(*pa));
+        pa->name = apr_pstrcat(pconf, "program ", (const char *)k, NULL);
+        pa->proxy_worker = apr_psprintf(pconf, "fcgi://fcgi-pm-cmd-%d", ++*n);
+        pa->io_timeout = value_or(o->io_timeout, DEF_IO_TIMEOUT);
+        pa->connect_timeout = value_or(o->connect_timeout, DEF_CONNECT_TIMEOUT);
+        o->proxy_app = pa;
+        if ((err = fcgi_pm_proxyworker_define_in(pconf, ptemp, s, pa))) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
 /* The configuration files name the handler, or a Fcgid* directive. */
 static int mentions_scripts(const ap_directive_t *d)
 {
@@ -327,6 +462,7 @@ const char *fcgi_pm_fcgid_check(apr_pool_t *pconf, apr_pool_t *ptemp,
 {
     apr_hash_t *seen = apr_hash_make(ptemp);
     server_rec *s;
+    int n = 0;
 
     in_use = mentions_scripts(ap_conftree);
     for (s = main_s; s; s = s->next) {
@@ -349,6 +485,9 @@ const char *fcgi_pm_fcgid_check(apr_pool_t *pconf, apr_pool_t *ptemp,
         pa->max_request_time = value_or(f->busy_timeout, DEF_BUSY_TIMEOUT);
         f->proxy_app = pa;
         err = fcgi_pm_proxyworker_define_in(pconf, ptemp, s, pa);
+        if (!err) {
+            err = define_cmd_workers(pconf, ptemp, s, f, &n);
+        }
         if (err) {
             return err;
         }
@@ -394,6 +533,30 @@ static const char *document_root(apr_pool_t *p, server_rec *s)
     }
 }
 
+/* A class's limits and environment from F (defaults where not set). */
+static void put_limits(fcgi_pm_rec *rec, const fcgi_pm_fcgid_server *f,
+                       int busy_timeout)
+{
+    int i, max_class = value_or(f->max_class, DEF_MAX_CLASS);
+
+    for (i = 0; f->initial_env && i < f->initial_env->nelts; i++) {
+        fcgi_pm_proto_put(rec, FCGI_PM_K_ENV,
+                          APR_ARRAY_IDX(f->initial_env, i, const char *));
+    }
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_PROCESSES,
+                          max_class > FCGI_PM_MAX_PROCESSES
+                          ? FCGI_PM_MAX_PROCESSES : max_class < 1 ? 1 : max_class);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_KEEP_PROCESSES,
+                          value_or(f->min_class, DEF_MIN_CLASS));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_IDLE_TIMEOUT,
+                          value_or(f->idle_timeout, DEF_IDLE_TIMEOUT));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_REQUESTS,
+                          value_or(f->max_requests, 0));
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_REQUEST_TIME, busy_timeout);
+    fcgi_pm_proto_put_int(rec, FCGI_PM_K_LIFETIME,
+                          value_or(f->lifetime, DEF_LIFETIME));
+}
+
 static fcgi_pm_rec *class_record(apr_pool_t *p, server_rec *s,
                                  const fcgi_pm_fcgid_server *f)
 {
@@ -403,7 +566,6 @@ static fcgi_pm_rec *class_record(apr_pool_t *p, server_rec *s,
     uid_t uid;
     gid_t gid;
     apr_hash_index_t *hi;
-    int i, max_class = value_or(f->max_class, DEF_MAX_CLASS);
 
     memset(&who, 0, sizeof(who));
     /* mod_unixd answers httpd's own User and Group where no
@@ -424,21 +586,16 @@ static fcgi_pm_rec *class_record(apr_pool_t *p, server_rec *s,
                       fcgi_pm_identity_worker_groups(p, &who, uid, gid));
     fcgi_pm_proto_put_int(rec, FCGI_PM_K_SUEXEC, who.user != NULL);
     fcgi_pm_proto_put(rec, FCGI_PM_K_DOCROOT, document_root(p, s));
-    for (i = 0; f->initial_env && i < f->initial_env->nelts; i++) {
-        fcgi_pm_proto_put(rec, FCGI_PM_K_ENV,
-                          APR_ARRAY_IDX(f->initial_env, i, const char *));
+    put_limits(rec, f, value_or(f->busy_timeout, DEF_BUSY_TIMEOUT));
+    for (hi = f->cmd_options ? apr_hash_first(p, f->cmd_options) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        const void *k;
+        void *v;
+        apr_hash_this(hi, &k, NULL, &v);
+        /* What follows "cmd" is that program's (FcgidCmdOptions). */
+        fcgi_pm_proto_put(rec, FCGI_PM_K_CMD, k);
+        put_limits(rec, v, value_or(f->busy_timeout, DEF_BUSY_TIMEOUT));
     }
-    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_PROCESSES,
-                          max_class > FCGI_PM_MAX_PROCESSES
-                          ? FCGI_PM_MAX_PROCESSES : max_class < 1 ? 1 : max_class);
-    fcgi_pm_proto_put_int(rec, FCGI_PM_K_KEEP_PROCESSES,
-                          value_or(f->min_class, DEF_MIN_CLASS));
-    fcgi_pm_proto_put_int(rec, FCGI_PM_K_IDLE_TIMEOUT,
-                          value_or(f->idle_timeout, DEF_IDLE_TIMEOUT));
-    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_REQUESTS,
-                          value_or(f->max_requests, 0));
-    fcgi_pm_proto_put_int(rec, FCGI_PM_K_MAX_REQUEST_TIME,
-                          value_or(f->busy_timeout, DEF_BUSY_TIMEOUT));
     for (hi = trusted_wrappers ? apr_hash_first(p, trusted_wrappers) : NULL; hi;
          hi = apr_hash_next(hi)) {
         const void *k;

@@ -256,6 +256,8 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
     fcgi_pm_dir_conf *dc;
     fcgi_pm_server_conf *sc;
     const fcgi_pm_fcgid_wrapper *w;
+    const fcgi_pm_fcgid_server *opts;
+    const fcgi_pm_app_conf *proxy_app;
     const char *kind, *command, *name, *sock_path, *handler;
     int rc;
 
@@ -306,9 +308,12 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
     if (rc != OK) {
         return rc;
     }
+    opts = fcgi_pm_fcgid_options_for(sc->fcgid, w ? apr_pstrndup(r->pool,
+        command, strcspn(command, " \t")) : command);
+    proxy_app = opts->proxy_app ? opts->proxy_app : sc->fcgid->proxy_app;
     handler = apr_pstrcat(r->pool, "proxy:unix:", sock_path, "|",
-                          sc->fcgid->proxy_app->proxy_worker, NULL);
+                          proxy_app->proxy_worker, NULL);
     r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
                                                  generic_backend);
-    return fcgi_pm_route_to(r, name, handler, sc->fcgid->proxy_app);
+    return fcgi_pm_route_to(r, name, handler, proxy_app);
 }

@@ -430,6 +430,7 @@ static fcgi_pm_app *parse_app_record(const char *payload, apr_size_t len,
         app->sock_dev = (dev_t)spec.sock_dev;
         app->sock_ino = (ino_t)spec.sock_ino;
         app->keep_processes = spec.keep_processes;
+        app->lifetime = spec.lifetime;
         app->exec_check = spec.exec_check;
         app->docroot = spec.docroot;
     }

@@ -107,6 +107,34 @@ static void shrink_when_idle(fcgi_pm_app *app, apr_time_t now)
     r->busy_samples = 0;
 }
 
+/* FcgidProcessLifeTime: an idle worker older than that retires while the
+ * pool has more than it keeps (FcgidMinProcessesPerClass, Processes);
+ * one at a time, and never a busy one. */
+static void retire_old_idle(fcgi_pm_app *app, apr_time_t now)
+{
+    fcgi_pm_pool_state *r = &app->run;
+    int floor = app->keep_processes > app->processes ? app->keep_processes
+                                                     : app->processes;
+    int i;
+
+    if (app->lifetime <= 0 || r->target <= floor) {
+        return;
+    }
+    for (i = 0; i < r->nworkers; i++) {
+        fcgi_pm_worker *w = &r->workers[i];
+        if (serves_current_roll(r, w) && !w->busy
+            && now - w->started >= apr_time_from_sec(app->lifetime)) {
+            r->target--;
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                         "app %s: worker %ld idle and older than "
+                         "FcgidProcessLifeTime %d s: retiring it", app->name,
+                         (long)w->pid, app->lifetime);
+            fcgi_pm_pool_retire(app, w);
+            return;
+        }
+    }
+}
+
 /* Dynamic pools (MaxProcesses above Processes): one worker more when a
  * connection has waited GROW_WAIT_MS in the queue while every worker of
  * the current roll was up (all busy), at most one per GROW_EVERY_MS and
@@ -148,6 +176,7 @@ int fcgi_pm_pool_size_tick(fcgi_pm_app *app, apr_time_t now, int alive, int read
         r->wants_since = now;
     }
     shrink_when_idle(app, now);
+    retire_old_idle(app, now);
     return GROW_WAIT_MS;
 }
 

@@ -246,6 +246,9 @@ fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spe
     if (spec->keep_processes) {
         fcgi_pm_proto_put_int(rec, FCGI_PM_K_KEEP_PROCESSES, spec->keep_processes);
     }
+    if (spec->lifetime) {
+        fcgi_pm_proto_put_int(rec, FCGI_PM_K_LIFETIME, spec->lifetime);
+    }
     if (spec->exec_check) {
         fcgi_pm_proto_put_int(rec, FCGI_PM_K_EXEC_CHECK, spec->exec_check);
         fcgi_pm_proto_put(rec, FCGI_PM_K_DOCROOT, spec->docroot);
@@ -288,6 +291,7 @@ int fcgi_pm_proto_app_decode(apr_pool_t *p, const char *payload,
         else if (!strcmp(k, FCGI_PM_K_SOCK_DEV))     out->sock_dev = atol(v);
         else if (!strcmp(k, FCGI_PM_K_SOCK_INO))     out->sock_ino = atol(v);
         else if (!strcmp(k, FCGI_PM_K_KEEP_PROCESSES)) out->keep_processes = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_LIFETIME))     out->lifetime = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_EXEC_CHECK))   out->exec_check = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_DOCROOT))      out->docroot = apr_pstrdup(p, v);
     }

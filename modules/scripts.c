@@ -20,8 +20,10 @@ APLOG_USE_MODULE(fcgi_pm);
 
 #define REQUEST_WAIT_MS 50      /* a child sends right after connect() */
 
-/* One server's class template (a CLASS record). */
-typedef struct {
+/* One server's class template (a CLASS record); a program of
+ * FcgidCmdOptions has its own, with only env and the limits set. */
+typedef struct class_template class_template;
+struct class_template {
     const char *key;
     long uid, gid;
     const char *groups;
@@ -29,9 +31,20 @@ typedef struct {
     const char *docroot;
     apr_array_header_t *env;
     int max_processes, keep_processes, idle_timeout;
-    int max_requests, max_request_time;
+    int max_requests, max_request_time, lifetime;
     apr_hash_t *wrappers;       /* trusted command lines */
-} class_template;
+    apr_hash_t *cmds;           /* program path -> its class_template */
+};
+
+static class_template *new_template(apr_pool_t *p)
+{
+    class_template *t = apr_pcalloc(p, sizeof(*t));
+
+    t->env = apr_array_make(p, 4, sizeof(const char *));
+    t->wrappers = apr_hash_make(p);
+    t->cmds = apr_hash_make(p);
+    return t;
+}
 
 static struct {
     server_rec *s;
@@ -68,28 +81,31 @@ void fcgi_pm_scripts_class(const fcgi_pm_msg *msg)
 {
     apr_pool_t *p = SC.incoming_pool;
     const char *pos = msg->payload, *end = msg->payload + msg->len, *k, *v;
-    class_template *t;
+    class_template *t, *cur;
 
     if (!p) {
         return;                 /* no BEGIN before it */
     }
-    t = apr_pcalloc(p, sizeof(*t));
-    t->env = apr_array_make(p, 4, sizeof(const char *));
-    t->wrappers = apr_hash_make(p);
+    t = cur = new_template(p);
     while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
-        if (!strcmp(k, FCGI_PM_K_CLASS))              t->key = apr_pstrdup(p, v);
+        if (!strcmp(k, FCGI_PM_K_CMD)) {
+            cur = new_template(p);
+            apr_hash_set(t->cmds, apr_pstrdup(p, v), APR_HASH_KEY_STRING, cur);
+        }
+        else if (!strcmp(k, FCGI_PM_K_CLASS))         t->key = apr_pstrdup(p, v);
         else if (!strcmp(k, FCGI_PM_K_UID))           t->uid = atol(v);
         else if (!strcmp(k, FCGI_PM_K_GID))           t->gid = atol(v);
         else if (!strcmp(k, FCGI_PM_K_GROUPS))        t->groups = apr_pstrdup(p, v);
         else if (!strcmp(k, FCGI_PM_K_SUEXEC))        t->suexec = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_DOCROOT))       t->docroot = apr_pstrdup(p, v);
         else if (!strcmp(k, FCGI_PM_K_ENV))
-            APR_ARRAY_PUSH(t->env, const char *) = apr_pstrdup(p, v);
-        else if (!strcmp(k, FCGI_PM_K_MAX_PROCESSES)) t->max_processes = atoi(v);
-        else if (!strcmp(k, FCGI_PM_K_KEEP_PROCESSES)) t->keep_processes = atoi(v);
-        else if (!strcmp(k, FCGI_PM_K_IDLE_TIMEOUT))  t->idle_timeout = atoi(v);
-        else if (!strcmp(k, FCGI_PM_K_MAX_REQUESTS))  t->max_requests = atoi(v);
-        else if (!strcmp(k, FCGI_PM_K_MAX_REQUEST_TIME)) t->max_request_time = atoi(v);
+            APR_ARRAY_PUSH(cur->env, const char *) = apr_pstrdup(p, v);
+        else if (!strcmp(k, FCGI_PM_K_MAX_PROCESSES)) cur->max_processes = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_KEEP_PROCESSES)) cur->keep_processes = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_IDLE_TIMEOUT))  cur->idle_timeout = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_MAX_REQUESTS))  cur->max_requests = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_MAX_REQUEST_TIME)) cur->max_request_time = atoi(v);
+        else if (!strcmp(k, FCGI_PM_K_LIFETIME))      cur->lifetime = atoi(v);
         else if (!strcmp(k, FCGI_PM_K_WRAPPER))
             apr_hash_set(t->wrappers, apr_pstrdup(p, v), APR_HASH_KEY_STRING, t);
     }
@@ -191,6 +207,7 @@ const char *fcgi_pm_scripts_spec(apr_pool_t *p, const char *key,
 {
     const class_template *t = SC.templates
         ? apr_hash_get(SC.templates, key, APR_HASH_KEY_STRING) : NULL;
+    const class_template *o;
     char **argv;
     struct sockaddr_un sun;
     int i;
@@ -237,14 +254,20 @@ const char *fcgi_pm_scripts_spec(apr_pool_t *p, const char *key,
         return "the socket path would be too long (FcgiPmSocketDir)";
     }
     out->addr = apr_pstrcat(p, "unix:", out->socket_path, NULL);
-    out->env = apr_array_copy(p, t->env);
+    o = apr_hash_get(t->cmds, APR_ARRAY_IDX(out->argv, 0, const char *),
+                     APR_HASH_KEY_STRING);
+    if (!o) {
+        o = t;
+    }
+    out->env = apr_array_copy(p, o->env);
     out->processes = 0;
-    out->max_processes = t->max_processes;
-    out->keep_processes = t->keep_processes < t->max_processes
-                          ? t->keep_processes : t->max_processes;
-    out->idle_timeout = t->idle_timeout;
-    out->max_requests = t->max_requests;
-    out->max_request_time = t->max_request_time;
+    out->max_processes = o->max_processes < 1 ? 1 : o->max_processes;
+    out->keep_processes = o->keep_processes < out->max_processes
+                          ? o->keep_processes : out->max_processes;
+    out->idle_timeout = o->idle_timeout;
+    out->max_requests = o->max_requests;
+    out->max_request_time = o->max_request_time;
+    out->lifetime = o->lifetime;
     out->uid = t->uid;
     out->gid = t->gid;
     out->groups = t->groups;

@@ -39,6 +39,7 @@ sub put_text {
 }
 for my $d (qw(cgi php nophp noexec)) { mkdir "$docroot/$d"; chmod 0755, "$docroot/$d" }
 put_file("$docroot/cgi/hello.fcgi", $t->app('hello'), 0755);
+put_file("$docroot/cgi/opts.fcgi", $t->app('hello'), 0755);
 put_file("$docroot/cgi/perl.fcgi", "$FindBin::Bin/apps/hello.pl", 0755);
 put_file("$docroot/noexec/hello.fcgi", $t->app('hello'), 0755);
 if ($have_php) {
@@ -79,6 +80,8 @@ EOT
 # As mod_fcgid's documentation writes it; only LoadModule differs.
 $t->write_conf(<<"EOT");
 FcgidMaxRequestLen 1000
+FcgidInitialEnv SERVERENV server
+FcgidCmdOptions $docroot/cgi/opts.fcgi InitialEnv CMDOPT=yes MaxProcessLifeTime 2 MinProcesses 0 IOTimeout 30
 FcgidIdleTimeout 60
 FcgidMinProcessesPerClass 0
 FcgidIPCDir "$root/fcgid-ipc"
@@ -113,6 +116,18 @@ is($r->{status}, 200, 'a Perl FCGI script: 200');
 like($r->{body}, qr/^APP=hello-pl$/m, 'answered by the Perl script');
 my ($ppid) = $r->{body} =~ /^PID=(\d+)$/m;
 isnt($ppid, $pid1, 'each script has its own class');
+
+$r = $t->get('/cgi/hello.fcgi?env=SERVERENV&env=CMDOPT');
+like($r->{body}, qr/^ENV_SERVERENV=server$/m, 'FcgidInitialEnv reaches the workers');
+like($r->{body}, qr/^ENV_CMDOPT=<unset>$/m, "... and another program's FcgidCmdOptions does not");
+{
+    my $mark = $t->log_mark;
+    $r = $t->get('/cgi/opts.fcgi?env=SERVERENV&env=CMDOPT');
+    like($r->{body}, qr/^ENV_CMDOPT=yes$/m, 'FcgidCmdOptions InitialEnv reaches its program');
+    like($r->{body}, qr/^ENV_SERVERENV=<unset>$/m, '... in place of the server\'s settings, as with mod_fcgid');
+    ok(wait_for(sub { $t->log_since($mark) =~ /idle and older than FcgidProcessLifeTime 2 s: retiring it/ }, 15, 0.3),
+       'MaxProcessLifeTime retires the idle worker (MinProcesses 0)');
+}
 
 $r = $t->get('/cgi/nothere.fcgi');
 is($r->{status}, 404, 'a missing script: 404');
