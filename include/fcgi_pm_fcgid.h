@@ -162,6 +162,9 @@ const fcgi_pm_fcgid_server *fcgi_pm_fcgid_options_for(
     FCGI_PM_FCGID_IGNORED("FcgidSpawnScoreUpLimit", "start-ups are paced per class"), \
     FCGI_PM_FCGID_IGNORED("FcgidTerminationScore", "start-ups are paced per class"), \
     FCGI_PM_FCGID_IGNORED("FcgidTimeScore", "start-ups are paced per class"), \
+    FCGI_PM_FCGID_IGNORED("FcgidFixPathinfo", \
+                "SCRIPT_NAME and PATH_INFO are httpd's own, which is what " \
+                "PHP's cgi.fix_pathinfo=1 expects"), \
     FCGI_PM_FCGID_INT("FcgidProcessLifeTime", lifetime, \
             "Seconds after which an idle worker above " \
             "FcgidMinProcessesPerClass retires (default 3600)"), \
