@@ -691,7 +691,8 @@ static void apply_generation(void)
             fcgi_pm_pool_free(app);
             continue;
         }
-        if (!app->removal_said) {
+        if (!app->removal_said && !(app->dynamic
+                                    && app->config_state == FCGI_PM_APP_CONFIGURED)) {
             /* Once, when it leaves the configuration: an app still
              * draining at later gracefuls is not announced again. */
             app->removal_said = 1;

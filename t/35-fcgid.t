@@ -81,6 +81,7 @@ EOT
 $t->write_conf(<<"EOT");
 FcgidMaxRequestLen 1000
 FcgidInitialEnv SERVERENV server
+FcgidCmdOptions /usr/bin/php-cgi MaxRequestsPerProcess 10 MaxProcesses 3 MinProcesses 1
 FcgidCmdOptions $docroot/cgi/opts.fcgi InitialEnv CMDOPT=yes MaxProcessLifeTime 2 MinProcesses 0 IOTimeout 30
 FcgidIdleTimeout 60
 FcgidMinProcessesPerClass 0
@@ -179,12 +180,16 @@ SKIP: {
     like($r->{body}, qr/6 \* 7/, '... httpd serves it as a file');
 }
 
-# Saturation and gracefuls: 6 clients on the C script's class (its pool
-# grows on demand), 5 gracefuls while they run.
+# Saturation and gracefuls: 8 clients on the C script's class (its pool
+# grows on demand) and on PHP (at most 3 php-cgi, each exiting after 10
+# requests: PHP_FCGI_MAX_REQUESTS), 5 gracefuls while they run.
+my $mark = $t->log_mark;
 my $load = $t->load_start(
-    clients => 6, until_stopped => 1, max_seconds => 90, timeout => 30,
-    expect  => qr/^APP=hello-c$/m,
-    path    => sub { my ($c, $i) = @_; return "/cgi/hello.fcgi?sleep=100&c=$c&i=$i" });
+    clients => 8, until_stopped => 1, max_seconds => 90, timeout => 30,
+    expect  => qr/^APP=hello-(?:c|php)$/m,
+    path    => sub { my ($c, $i) = @_;
+                     return $have_php && $c % 2 ? "/php/hello.php?sleep=50&c=$c&i=$i"
+                                                : "/cgi/hello.fcgi?sleep=100&c=$c&i=$i" });
 sleep 1.5;
 for my $n (1 .. 5) {
     ok(eval { $t->graceful }, "graceful $n under load") or diag($@);
@@ -197,6 +202,11 @@ cmp_ok($s->{total}, '>=', 30, "load ran ($s->{total} requests)");
 is($s->{failed} + $s->{non2xx} + $s->{bad_body}, 0, 'no request failed across 5 gracefuls');
 $r = $t->get('/cgi/hello.fcgi');
 is($r->{status}, 200, 'the class still answers after the gracefuls');
+SKIP: {
+    skip 'no php-cgi', 1 unless $have_php;
+    my $exits = () = $t->log_since($mark) =~ /app fcgid-php_cgi-[0-9a-f]+: worker \d+ (?:seen serving \d+ requests \(MaxRequests 10\)|exited with status 0)/g;
+    cmp_ok($exits, '>=', 1, "php-cgi workers recycled themselves under the load ($exits seen)");
+}
 
 SKIP: {
     skip 'mod_suexec with a setuid suexec (apache2-suexec-pristine) and nobody/nogroup needed', 5
