@@ -13,7 +13,7 @@ enum {
     ACT_STARTING = 0,
     ACT_IDLE,
     ACT_BUSY,
-    ACT_READY,                          /* accepting, idle/busy unknown */
+    ACT_UNKNOWN,                        /* ready: idle or busy not known */
     ACT_RETIRING,
     ACT_COUNT
 };
