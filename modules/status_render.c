@@ -224,7 +224,7 @@ static void html_td(request_rec *r, const status_field *f,
               html_value(r->pool, f, &v), "</td>", NULL);
 }
 
-/* A header row and a row of values: the fields of SCOPE but its key. */
+/* A header row and a row of values: the fields of SCOPE. */
 static void html_row_table(request_rec *r, const char *cls,
                            status_field_scope scope, const status_where *at)
 {
@@ -233,14 +233,14 @@ static void html_row_table(request_rec *r, const char *cls,
     ap_rvputs(r, "<table class=\"", cls, "\">\n<tr>", NULL);
     for (i = 0; i < fcgi_pm_status_nfields; i++) {
         const status_field *f = &fcgi_pm_status_fields[i];
-        if (f->scope == scope && f->type != SF_KEY) {
+        if (f->scope == scope) {
             ap_rvputs(r, "<th>", f->name.html, "</th>", NULL);
         }
     }
     ap_rputs("</tr>\n<tr>", r);
     for (i = 0; i < fcgi_pm_status_nfields; i++) {
         const status_field *f = &fcgi_pm_status_fields[i];
-        if (f->scope == scope && f->type != SF_KEY) {
+        if (f->scope == scope) {
             html_td(r, f, at);
         }
     }
