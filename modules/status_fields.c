@@ -16,6 +16,7 @@
  * The former "generation" names stay as aliases (field.old).
  */
 #include "fcgi_pm_status_fields.h"
+#include "fcgi_pm_status_render.h"
 #include "fcgi_pm_spawn.h"
 
 #include <sys/wait.h>
@@ -49,13 +50,7 @@ static void set_text(status_value *v, const char *t)
 static void set_time(status_value *v, apr_time_t t)
 {
     v->known = t != 0;
-    v->num = (double)t / (double)APR_USEC_PER_SEC;
-}
-
-/* Whole seconds from SINCE to the snapshot's time (0 when unset). */
-static double age(const status_snapshot *s, apr_time_t since)
-{
-    return since && s->now > since ? (double)apr_time_sec(s->now - since) : 0;
+    v->num = fcgi_pm_status_seconds(t);
 }
 
 #define NUM_GETTER(fn, expr)                                                \
@@ -79,7 +74,7 @@ TIME_GETTER(srv_time, at->s->now)
 NUM_GETTER(srv_manager_pid, at->s->manager_pid)
 NUM_GETTER(srv_manager_up, at->s->manager_up != 0)
 TIME_GETTER(srv_manager_started, at->s->manager_started)
-NUM_GETTER(srv_manager_uptime, age(at->s, at->s->manager_started))
+NUM_GETTER(srv_manager_uptime, fcgi_pm_status_age(at->s, at->s->manager_started))
 NUM_GETTER(srv_config_generation, at->s->generation)
 NUM_GETTER(srv_gracefuls, at->s->gracefuls)
 NUM_GETTER(srv_reloads, at->s->reloads)
@@ -188,7 +183,7 @@ NUM_GETTER(wrk_adopted, at->w->adopted != 0)
 NUM_GETTER(wrk_roll, at->w->generation)
 TIME_GETTER(wrk_started, at->w->started)
 TIME_GETTER(wrk_ready_at, at->w->ready_at)
-NUM_GETTER(wrk_age, age(at->s, at->w->started))
+NUM_GETTER(wrk_age, fcgi_pm_status_age(at->s, at->w->started))
 
 static void wrk_rss(const status_where *at, status_value *v)
 {
