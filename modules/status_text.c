@@ -31,7 +31,7 @@ static void json_value(request_rec *r, const status_field *f,
                   "\"", NULL);
     }
     else {
-        ap_rputs(fcgi_pm_status_number(r->pool, f, v->num), r);
+        ap_rprintf(r, "%.*f", f->decimals, v->num);
     }
 }
 
@@ -160,17 +160,24 @@ void fcgi_pm_status_render_json(request_rec *r, const status_snapshot *s)
  * ?auto: "Key: value" lines, like mod_status
  *------------------------------------------------------------------------*/
 
-/* Times in whole seconds, flags 0 or 1, text on one line. */
-static const char *auto_value(apr_pool_t *p, const status_field *f,
-                              const status_value *v)
+/* "PREFIXKEY: value": times in whole seconds, flags 0 or 1, text on one
+ * line.  Numbers are printed straight into the answer: a page of many
+ * apps allocates nothing per figure. */
+static void auto_line(request_rec *r, const char *prefix, const char *key,
+                      const status_field *f, const status_value *v)
 {
     if (v->text) {
-        return fcgi_pm_status_escape(p, v->text, ESC_TEXT);
+        ap_rvputs(r, prefix, key, ": ",
+                  fcgi_pm_status_escape(r->pool, v->text, ESC_TEXT), "\n",
+                  NULL);
     }
-    if (f->type == SF_TIME) {
-        return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v->num);
+    else if (f->type == SF_TIME) {
+        ap_rprintf(r, "%s%s: %" APR_INT64_T_FMT "\n", prefix, key,
+                   (apr_int64_t)v->num);
     }
-    return fcgi_pm_status_number(p, f, v->num);
+    else {
+        ap_rprintf(r, "%s%s: %.*f\n", prefix, key, f->decimals, v->num);
+    }
 }
 
 void fcgi_pm_status_auto_fields(request_rec *r, status_field_scope scope,
@@ -181,7 +188,6 @@ void fcgi_pm_status_auto_fields(request_rec *r, status_field_scope scope,
     for (i = 0; i < fcgi_pm_status_nfields; i++) {
         const status_field *f = FIELD(i);
         status_value v;
-        const char *val;
 
         if (f->scope != scope || f->type == SF_KEY || !f->name.autokey) {
             continue;
@@ -190,10 +196,9 @@ void fcgi_pm_status_auto_fields(request_rec *r, status_field_scope scope,
         if (!v.known) {
             continue;
         }
-        val = auto_value(r->pool, f, &v);
-        ap_rvputs(r, prefix, f->name.autokey, ": ", val, "\n", NULL);
+        auto_line(r, prefix, f->name.autokey, f, &v);
         if (f->old.autokey) {
-            ap_rvputs(r, prefix, f->old.autokey, ": ", val, "\n", NULL);
+            auto_line(r, prefix, f->old.autokey, f, &v);
         }
     }
 }
