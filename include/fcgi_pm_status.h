@@ -8,31 +8,15 @@
  *   ?format=prometheus   Prometheus text exposition format 0.0.4,
  *                        metric names fcgi_pm_*, labels app, pid, state
  *   ?auto (?format=auto) "Key: value" lines, like mod_status ?auto
+ *   ?fields              the table of fields itself (tab-separated)
  *
- * Every format, and the mod_status section, first names the release of the
- * module that serves the page (FCGI_PM_VERSION; "version", "protocol";
- * Prometheus: fcgi_pm_build_info{version,protocol} 1).  A manager started
- * by an earlier module of the same protocol may still run older code.
- *
- * Manager figures: pid, start time, uptime, "generation" (the httpd
- * configuration generation the manager applied last, AP_SQ_CONFIG_GEN: 1
- * after the start, one more at each graceful or restart), "gracefuls"
- * (generation - 1: the gracefuls and restarts the process manager went
- * through without being restarted; a manager re-forked after a crash
- * inherits the count, see "manager forks"), "reloads" (configuration
- * generations handed to managers, counting the first one and any re-sent
- * to a re-forked manager) and "manager forks" (managers started by this
- * httpd: 1 unless one died).
- *
- * Worker states: starting (forked, not accepting yet), idle (blocked in
- * accept() on its listen socket), busy (ready, not in accept(): serving a
- * request), retiring (told to finish and exit), and "ready" when the
- * worker accepts but /proc does not tell idle from busy (a worker of
- * another user than httpd's children; counted as "unknown" in JSON).
- *
- * Listen queue: connections waiting to be accepted on the app's socket
- * (unix or TCP), from the kernel's socket diagnostics (NETLINK_SOCK_DIAG);
- * null / left out where the kernel does not tell.
+ * Every figure is defined once, in the table of fields
+ * (fcgi_pm_status_fields.h, status_fields.c), which every format walks;
+ * docs/STATUS.md gives the meaning, unit and names of each.  The words
+ * have one sense each: "ready" workers accept connections and are idle,
+ * busy or unknown (not looked at yet); "roll" is an app's rolling-restart
+ * number; "config_generation" is httpd's configuration generation the
+ * manager applied (both were "generation", still given as an alias).
  *
  * The table is read without locks and without waiting for the manager
  * or the workers: each slot is copied first, then checked.  Nothing from

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The status page's snapshot of the shared table (status.c), and what
- * its renderers (status_render.c) read from it.  Private to those two.
+ * the table of fields (status_fields.c) reads from it.  Private to the
+ * status page.
  */
 #ifndef FCGI_PM_STATUS_SNAPSHOT_H
 #define FCGI_PM_STATUS_SNAPSHOT_H
@@ -13,7 +14,7 @@ enum {
     ACT_STARTING = 0,
     ACT_IDLE,
     ACT_BUSY,
-    ACT_READY,                          /* accepting, idle/busy unknown */
+    ACT_UNKNOWN,                        /* ready: idle or busy not known */
     ACT_RETIRING,
     ACT_COUNT
 };

@@ -85,7 +85,7 @@ static int copy_app(apr_pool_t *p, fcgi_pm_table *t, const fcgi_pm_app_slot *a,
         tmp[n].state = w.state;
         tmp[n].generation = w.generation;
         tmp[n].adopted = w.adopted != 0;
-        tmp[n].act = ACT_READY;
+        tmp[n].act = ACT_UNKNOWN;
         tmp[n].activity = w.activity;
         tmp[n].started = w.started;
         tmp[n].ready_at = w.ready_at;
@@ -155,7 +155,7 @@ static int worker_activity(const status_worker *w, int *probes)
     switch (w->activity) {
     case FCGI_PM_ACTIVITY_IDLE: return ACT_IDLE;
     case FCGI_PM_ACTIVITY_BUSY: return ACT_BUSY;
-    default:                    return ACT_READY;
+    default:                    return ACT_UNKNOWN;
     }
 }
 

@@ -222,7 +222,7 @@ subtest 'JSON' => sub {
     ok($j->{manager}{up}, 'manager up');
     is($j->{manager}{forks}, 1, '1 manager forked');
     is($j->{manager}{gracefuls}, 0, 'no graceful survived yet');
-    is($j->{manager}{generation}, 1, 'configuration generation 1');
+    is($j->{manager}{config_generation}, 1, 'configuration generation 1');
     cmp_ok(abs($j->{manager}{started} - $t0), '<', 30, 'manager start time is now');
     cmp_ok($j->{manager}{uptime_seconds}, '>=', 0, 'uptime');
     is(scalar @{ $j->{apps} }, 3, '3 apps');
@@ -424,26 +424,180 @@ subtest 'crash: decoded last exit' => sub {
     like(auto()->{'App.hello.LastExit'} // '', qr/signal 9/, '?auto LastExit');
 };
 
+#----------------------------------------------------------------------------
+# The table of fields: every field documented and in every format
+#----------------------------------------------------------------------------
+
+# ?fields -> list of { scope, type, unit, json, auto, prom, prom_label,
+# prom_extra, html, brief, old_json, old_auto, old_prom, help }; '-' is
+# undef.
+my @COLS = qw(scope type unit json auto prom prom_label prom_extra html brief
+              old_json old_auto old_prom help);
+sub field_table {
+    my ($body) = @_;
+    my (@f, @bad);
+    for my $line (split /\n/, $body) {
+        next if $line =~ /^#/;
+        my @v = split /\t/, $line, -1;
+        if (@v != @COLS) { push @bad, $line; next }
+        my %h;
+        @h{@COLS} = map { $_ eq '-' ? undef : $_ } @v;
+        push @f, \%h;
+    }
+    return (\@f, \@bad);
+}
+
+# The value at a JSON path ("manager.pid", "last_exit.code") of OBJ:
+# (exists, value).
+sub json_at {
+    my ($obj, $path) = @_;
+    my @k = split /\./, $path;
+    my $last = pop @k;
+    for (@k) {
+        return (1, undef) if exists $obj->{$_} && !defined $obj->{$_};  # a null group
+        return (0) unless ref $obj->{$_} eq 'HASH';
+        $obj = $obj->{$_};
+    }
+    return (exists $obj->{$last}, $obj->{$last});
+}
+
+# Does a sample of metric NAME with all of LABELS ("k=\"v\"" strings) exist?
+sub has_sample {
+    my ($samples, $name, @labels) = @_;
+    for my $k (keys %$samples) {
+        next unless $k =~ /^\Q$name\E(?:\{(.*)\})?$/;
+        my %have = map { $_ => 1 } split /,(?=[a-zA-Z_]+=")/, $1 // '';
+        return 1 unless grep { !$have{$_} } @labels;
+    }
+    return 0;
+}
+
+subtest 'fields: one table, documented, in every format' => sub {
+    my $r = status('?fields');
+    like($r->{headers}{'content-type'}, qr{^text/plain}, '?fields is text/plain');
+    my ($fields, $bad) = field_table($r->{body});
+    is_deeply($bad, [], 'every ?fields line has ' . scalar(@COLS) . ' columns');
+    cmp_ok(scalar @$fields, '>=', 40, scalar(@$fields) . ' fields');
+    my %seen;
+    for my $f (@$fields) {
+        like($f->{scope}, qr/^(server|app|worker)$/, "$f->{json}: scope");
+        ok(!$seen{"$f->{scope} json $f->{json}"}++, "$f->{scope} $f->{json}: JSON name unique");
+        ok(!$seen{"$f->{scope} auto $f->{auto}"}++, "$f->{scope} $f->{auto}: ?auto name unique")
+            if $f->{auto};
+        my $p = join '|', grep { defined } @$f{qw(prom prom_label prom_extra)};
+        ok(!$seen{"prom $p"}++, "$p: Prometheus name unique") if $f->{prom};
+    }
+
+    # docs/STATUS.md: a row in the scope's table names the field in each
+    # format, and its former names are listed.
+    my $doc_path = "$FindBin::Bin/../docs/STATUS.md";
+    open my $fh, '<', $doc_path or die "$doc_path: $!";
+    my $doc = do { local $/; <$fh> };
+    close $fh;
+    my %section;
+    for my $part (split /^### /m, $doc) {
+        $section{$1} = $part if $part =~ /\A[^\n]*\(scope `(\w+)`\)/;
+    }
+    is_deeply([sort keys %section], [qw(app server worker)], 'docs/STATUS.md has a table per scope');
+    for my $f (@$fields) {
+        my @want = ("`$f->{json}`");
+        push @want, "`$f->{auto}`" if $f->{auto};
+        push @want, "`$f->{prom}" if $f->{prom};
+        push @want, "`$f->{prom_label}`" if $f->{prom_label};
+        push @want, "| $f->{html}" if $f->{html};
+        my @rows = grep { my $l = $_; !grep { index($l, $_) < 0 } @want }
+                   grep { /^\|/ } split /\n/, $section{$f->{scope}} // '';
+        is(scalar @rows, 1, "docs/STATUS.md: $f->{scope} field $f->{json} has its row")
+            or diag("looked for a row with: @want");
+        for my $old (grep { defined } @$f{qw(old_json old_prom)}) {
+            (my $o = $old) =~ s/^\w+\.//;
+            like($doc, qr/`(?:\w+\.)?\Q$o\E`/, "docs/STATUS.md: former name $old");
+        }
+    }
+
+    # Every format shows every field (a field JSON gives as null is left
+    # out of ?auto and Prometheus), and a former name has the same value.
+    my $j = status_json();
+    my $app = app_of($j, 'hello');
+    my @wk = @{ $app->{workers} };
+    my $a = auto();
+    my $p = prometheus();
+    my $html = status('')->{body};
+    my %at = (server => [[$j, '', '', []]],
+              app => [[$app, 'App.hello.', '', ['app="hello"']]],
+              worker => [map { [$_, "Worker.$_->{pid}.", '', ['app="hello"', "pid=\"$_->{pid}\""]] } @wk]);
+    ok(scalar @wk, 'hello has workers to look at');
+    for my $f (@$fields) {
+        for my $where (@{ $at{$f->{scope}} }) {
+            my ($obj, $prefix, undef, $labels) = @$where;
+            my $what = "$f->{scope} $f->{json}" . ($f->{scope} eq 'worker' ? " of $obj->{pid}" : '');
+            my ($exists, $v) = json_at($obj, $f->{json});
+            ok($exists, "JSON: $what");
+            if ($f->{old_json}) {
+                my ($oe, $ov) = json_at($obj, $f->{old_json});
+                ok($oe && ($ov // 'null') eq ($v // 'null'), "JSON: former $f->{old_json} = $f->{json}");
+            }
+            next if $f->{type} eq 'key';
+            next unless defined $v;
+            ok(exists $a->{"$prefix$f->{auto}"}, "?auto: $prefix$f->{auto}") if $f->{auto};
+            ok(exists $a->{"$prefix$f->{old_auto}"}, "?auto: former $prefix$f->{old_auto}")
+                if $f->{old_auto};
+            if ($f->{prom}) {
+                my @l = @$labels;
+                push @l, $f->{prom_extra} if $f->{prom_extra};
+                if ($f->{prom_label}) {
+                    my $lv = ref $v ? '' : $v;
+                    $lv =~ s/([\\"])/\\$1/g;
+                    $lv =~ s/\n/\\n/g;
+                    push @l, "$f->{prom_label}=\"$lv\"";
+                }
+                ok(has_sample($p, $f->{prom}, @l), "Prometheus: $f->{prom}\{@l\}");
+                ok(has_sample($p, $f->{old_prom}, @l), "Prometheus: former $f->{old_prom}")
+                    if $f->{old_prom};
+            }
+        }
+        like($html, qr{<th>\Q$f->{html}\E</th>}, "HTML: heading $f->{html}") if $f->{html};
+    }
+
+    # The mod_status section: every manager figure in ?auto, the brief app
+    # fields in its table.
+    my %ms = map { /^([^:]+): (.*)$/ ? ($1 => $2) : () }
+             split /\n/, $t->get('/server-status?auto')->{body};
+    my $ms_html = $t->get('/server-status')->{body};
+    for my $f (@$fields) {
+        if ($f->{scope} eq 'server' && $f->{auto}) {
+            ok(exists $ms{"FcgiPm$f->{auto}"}, "mod_status ?auto: FcgiPm$f->{auto}");
+        }
+        if ($f->{scope} eq 'app' && $f->{brief}) {
+            like($ms_html, qr{<th>\Q$f->{html}\E</th>}, "mod_status table: $f->{html}");
+        }
+    }
+};
+
 subtest 'graceful' => sub {
     my $j = status_json();
     my $req = app_of($j, 'hello')->{requests};
-    my $appgen = app_of($j, 'hello')->{generation};
+    my $appgen = app_of($j, 'hello')->{roll};
     ok($t->graceful, 'graceful');
     my $after = wait_for(sub {
         my $x = status_json();
         my $app = app_of($x, 'hello');
-        $x->{manager}{generation} == $j->{manager}{generation} + 1
+        $x->{manager}{config_generation} == $j->{manager}{config_generation} + 1
             && $app->{running} == 3 && $app->{ready} == 3 ? $x : undef
     }, 20);
     ok($after, 'status answers after the graceful, 3 workers ready') or return;
     is($after->{manager}{pid}, $manager, 'same manager pid');
-    is($after->{manager}{generation}, $j->{manager}{generation} + 1, 'generation + 1');
+    is($after->{manager}{config_generation}, $j->{manager}{config_generation} + 1,
+       'config_generation + 1');
+    is($after->{manager}{generation}, $after->{manager}{config_generation},
+       'former name "generation" still given');
+    is(auto()->{ConfigGeneration}, $after->{manager}{config_generation}, '?auto ConfigGeneration');
     is($after->{manager}{gracefuls}, 1, '1 graceful survived');
     is(prometheus()->{fcgi_pm_gracefuls_total}, 1, 'Prometheus fcgi_pm_gracefuls_total 1');
     is(auto()->{Gracefuls}, 1, '?auto Gracefuls: 1');
     is($after->{manager}{reloads}, $j->{manager}{reloads} + 1, 'reloads + 1');
     cmp_ok(app_of($after, 'hello')->{requests}, '>=', $req, 'requests counter kept');
-    cmp_ok(app_of($after, 'hello')->{generation}, '>=', $appgen, 'app generation not lower');
+    cmp_ok(app_of($after, 'hello')->{roll}, '>=', $appgen, 'app roll not lower');
 };
 
 #----------------------------------------------------------------------------
