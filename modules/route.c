@@ -10,6 +10,7 @@
  * than letting the request wait in its queue.
  */
 #include "fcgi_pm_route.h"
+#include "fcgi_pm_cgi.h"
 #include "fcgi_pm_parent.h"
 #include "fcgi_pm_proxyworker.h"
 #include "fcgi_pm_table.h"
@@ -83,6 +84,7 @@ int fcgi_pm_route_fixup(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     r->handler = app->proxy_handler;
+    fcgi_pm_cgi_prepare(r, app->pass_headers);
     fcgi_pm_proxyworker_start(r, app);
     if (a && !r->main) {
         /* Counted when handed over, so that a client that got its answer
