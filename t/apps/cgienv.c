@@ -9,11 +9,13 @@
  *
  *   (none)              text/plain: APP=cgienv, PID=pid, then one line
  *                       NAME=VALUE (or NAME=<unset>) for each of
- *                       REQUEST_METHOD, REQUEST_URI, QUERY_STRING,
+ *                       REQUEST_METHOD, REQUEST_URI, SCRIPT_NAME,
+ *                       PATH_INFO, QUERY_STRING, REDIRECT_URL,
  *                       CONTENT_LENGTH, HTTP_AUTHORIZATION, Authorization,
  *                       HTTP_X_API_KEY, X-Api-Key, and BODY_LENGTH=bytes of
  *                       request body read (all of it, whatever
  *                       CONTENT_LENGTH says).
+ *   sleep=MS            sleeps MS milliseconds first (with any of these).
  *   location=URL        answers "Location: URL" (URL-decoded) with a body
  *                       "redirect body" and no Status header...
  *   status=CODE         ...unless status is given: "Status: CODE" too.
@@ -32,7 +34,8 @@
 #include "appkit.h"
 
 static const char *const shown[] = {
-    "REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "CONTENT_LENGTH",
+    "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO",
+    "QUERY_STRING", "REDIRECT_URL", "CONTENT_LENGTH",
     "HTTP_AUTHORIZATION", "Authorization", "HTTP_X_API_KEY", "X-Api-Key",
 };
 
@@ -92,6 +95,8 @@ static void answer(FCGX_Request *req)
     char location[2048], status[16];
     long body = read_body(req);
     size_t i;
+
+    sleep_ms(query_long(qs, "sleep"));
 
     if (qs && query_value(qs, "location", location, sizeof(location))) {
         if (query_value(qs, "status", status, sizeof(status)))
