@@ -153,6 +153,13 @@ subtest 'Location without Status' => sub {
     like($r->{body}, qr/302 Found/, "... with httpd's page");
     unlike($r->{body}, qr/redirect body/, "... not the app's body");
 
+    $r = $t->get('/redir/x?location=http://example.com/login&cookie=s1');
+    is($r->{status}, 302, 'Location and Set-Cookie (a login): 302');
+    is($r->{headers}{'set-cookie'}, 'c=s1', '... with the Set-Cookie');
+    $r = $t->get('/redir/x?location=/static.txt&cookie=s2');
+    is($r->{body}, "static content\n", 'Location: /static.txt and Set-Cookie: the static file');
+    is($r->{headers}{'set-cookie'}, 'c=s2', '... with the Set-Cookie');
+
     $r = $t->get('/redir/x?location=//example.com/y');
     is($r->{status}, 302, 'Location: //example.com/y (another server): 302, not an internal redirect');
 

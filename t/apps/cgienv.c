@@ -19,6 +19,7 @@
  *   location=URL        answers "Location: URL" (URL-decoded) with a body
  *                       "redirect body" and no Status header...
  *   status=CODE         ...unless status is given: "Status: CODE" too.
+ *   cookie=VALUE        with location: "Set-Cookie: c=VALUE" too.
  *
  * SIGUSR1: the current request is finished, then the process exits 0.
  */
@@ -92,7 +93,7 @@ static long read_body(FCGX_Request *req)
 static void answer(FCGX_Request *req)
 {
     const char *qs = FCGX_GetParam("QUERY_STRING", req->envp);
-    char location[2048], status[16];
+    char location[2048], status[16], cookie[256];
     long body = read_body(req);
     size_t i;
 
@@ -101,6 +102,8 @@ static void answer(FCGX_Request *req)
     if (qs && query_value(qs, "location", location, sizeof(location))) {
         if (query_value(qs, "status", status, sizeof(status)))
             FCGX_FPrintF(req->out, "Status: %s\r\n", status);
+        if (query_value(qs, "cookie", cookie, sizeof(cookie)))
+            FCGX_FPrintF(req->out, "Set-Cookie: c=%s\r\n", cookie);
         FCGX_FPrintF(req->out, "Location: %s\r\n"
                      "Content-Type: text/plain\r\n\r\nredirect body\n",
                      location);
