@@ -140,12 +140,15 @@ void fcgi_pm_cgi_prepare(request_rec *r, const apr_array_header_t *pass_headers_
     }
 }
 
-/* Called with the answer's first brigade: its headers are read. */
+/* Called with the answer's first brigade: its headers are read.  Only
+ * an answer that mod_proxy gives (r->proxyreq, set by its handler) is
+ * looked at: should another handler take the request after all, its
+ * answer goes out untouched, since no request_status hook would follow. */
 static answer_kind kind_of_answer(request_rec *r, const char **location)
 {
     const char *loc = apr_table_get(r->headers_out, "Location");
 
-    if (!loc || r->status != HTTP_OK) {
+    if (!loc || r->status != HTTP_OK || r->proxyreq == PROXYREQ_NONE) {
         return ANSWER_AS_IS;
     }
     *location = loc;
