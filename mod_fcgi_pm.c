@@ -12,12 +12,14 @@
  *   spawn.c    fork/exec of one worker with dropped privileges
  *   table.c    the shared-memory table
  *   route.c    FcgiPmPass: hand requests to mod_proxy_fcgi
+ *   cgi.c      CGI semantics: PassHeader, CONTENT_LENGTH 0, Location
  *   proxyworker.c  each app's mod_proxy worker (timeouts, flushpackets)
  *   status.c   the fcgi-pm-status handler and mod_status section
  *   fcgid_conf.c, fcgid_route.c, scripts.c  mod_fcgid's directives and
  *              fcgid-script: scripts started on demand
  */
 #include "fcgi_pm.h"
+#include "fcgi_pm_cgi.h"
 #include "fcgi_pm_config.h"
 #include "fcgi_pm_fcgid.h"
 #include "fcgi_pm_parent.h"
@@ -211,6 +213,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_fixups(fcgi_pm_fcgid_fixup, NULL, before_proxy, APR_HOOK_FIRST);
     fcgi_pm_fcgid_register_filters();
     fcgi_pm_proxyworker_register_hooks(p);
+    fcgi_pm_cgi_register_hooks(p);
     ap_hook_handler(fcgi_pm_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fcgi_pm_status_register_hooks(p);
 }

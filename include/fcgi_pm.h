@@ -77,6 +77,8 @@ typedef struct fcgi_pm_app_conf {
     /* httpd's side only (the proxy worker), not in the app's record: */
     int connect_timeout;           /* ConnectTimeout, 0: mod_proxy's default */
     int io_timeout;                /* IOTimeout, 0: ProxyTimeout or Timeout */
+    apr_array_header_t *pass_headers; /* const char *: PassHeader names,
+                                    * NULL when none (fcgi_pm_cgi.h) */
     /* Filled at check_config. */
     const char *addr;              /* canonical "unix:/path" or "tcp:h:p" */
     const char *socket_path;       /* unix socket path, NULL for TCP */

@@ -8,6 +8,7 @@
  * here, each line with its own file and line number for the errors.
  */
 #include "fcgi_pm_config.h"
+#include "fcgi_pm_cgi.h"
 #include "fcgi_pm_identity.h"
 #include "fcgi_pm_spawn.h"
 #include "fcgi_pm_proto.h"
@@ -342,6 +343,31 @@ static const char *set_stop_signal(apr_pool_t *p, fcgi_pm_app_conf *app,
     return NULL;
 }
 
+/* PassHeader NAME...: request headers the app gets although httpd hides
+ * them from CGI programs (Authorization), as mod_fcgid's FcgidPassHeader. */
+static const char *set_pass_header(apr_pool_t *p, fcgi_pm_app_conf *app,
+                                   const char *args)
+{
+    apr_array_header_t *w;
+    const char *err = words(p, args, "PassHeader", 1, 0, &w);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    if (!app->pass_headers) {
+        app->pass_headers = apr_array_make(p, w->nelts, sizeof(const char *));
+    }
+    for (i = 0; i < w->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(w, i, const char *);
+        if ((err = fcgi_pm_cgi_check_header_name(p, name))) {
+            return apr_pstrcat(p, "PassHeader: ", err, NULL);
+        }
+        APR_ARRAY_PUSH(app->pass_headers, const char *) = name;
+    }
+    return NULL;
+}
+
 /* The app directives.  Those that take one integer in a range need no
  * function: FN is NULL and the value goes to the field at OFFSET. */
 #define INT_FIELD(f, lo, hi) NULL, APR_OFFSETOF(fcgi_pm_app_conf, f), (lo), (hi)
@@ -370,6 +396,7 @@ static const struct {
     { "StopSignal",        FUNC(set_stop_signal) },
     { "ConnectTimeout",    INT_FIELD(connect_timeout, 1, FCGI_PM_MAX_CONNECT_TIMEOUT) },
     { "IOTimeout",         INT_FIELD(io_timeout, 1, FCGI_PM_MAX_IO_TIMEOUT) },
+    { "PassHeader",        FUNC(set_pass_header) },
 };
 #undef INT_FIELD
 #undef FUNC

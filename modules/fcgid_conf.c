@@ -5,6 +5,7 @@
  * server for the manager.
  */
 #include "fcgi_pm_fcgid.h"
+#include "fcgi_pm_cgi.h"
 #include "fcgi_pm_config.h"
 #include "fcgi_pm_identity.h"
 #include "fcgi_pm_proto.h"
@@ -128,13 +129,14 @@ const char *fcgi_pm_fcgid_set_request_len(cmd_parms *cmd, void *dummy, const cha
     return NULL;
 }
 
-static int valid_name(const char *s, int header)
+/* An environment variable's name. */
+static int valid_name(const char *s)
 {
     if (!*s) {
         return 0;
     }
     for (; *s; s++) {
-        if (!apr_isalnum(*s) && *s != '_' && !(header && *s == '-')) {
+        if (!apr_isalnum(*s) && *s != '_') {
             return 0;
         }
     }
@@ -146,7 +148,7 @@ const char *fcgi_pm_fcgid_set_initial_env(cmd_parms *cmd, void *dummy,
 {
     fcgi_pm_fcgid_server *f = server_fcgid(cmd);
 
-    if (!valid_name(name, 0)) {
+    if (!valid_name(name)) {
         return apr_psprintf(cmd->pool, "FcgidInitialEnv: '%s' is not a valid "
                             "environment variable name", name);
     }
@@ -161,10 +163,10 @@ const char *fcgi_pm_fcgid_set_initial_env(cmd_parms *cmd, void *dummy,
 const char *fcgi_pm_fcgid_set_pass_header(cmd_parms *cmd, void *dummy, const char *name)
 {
     fcgi_pm_fcgid_server *f = server_fcgid(cmd);
+    const char *why = fcgi_pm_cgi_check_header_name(cmd->pool, name);
 
-    if (!valid_name(name, 1)) {
-        return apr_psprintf(cmd->pool, "FcgidPassHeader: '%s' is not a "
-                            "header name", name);
+    if (why) {
+        return apr_psprintf(cmd->pool, "FcgidPassHeader: %s", why);
     }
     if (!f->pass_headers) {
         f->pass_headers = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -279,7 +281,7 @@ static const char *set_cmd_option(apr_pool_t *p, fcgi_pm_fcgid_server *o,
     if (!strcasecmp(name, "InitialEnv")) {
         const char *eq = ap_strchr_c(value, '=');
         const char *var = eq ? apr_pstrndup(p, value, eq - value) : value;
-        if (!valid_name(var, 0)) {
+        if (!valid_name(var)) {
             return apr_psprintf(p, "FcgidCmdOptions: InitialEnv '%s' is not "
                                 "NAME or NAME=VALUE", value);
         }

@@ -315,5 +315,6 @@ int fcgi_pm_fcgid_fixup(request_rec *r)
                           proxy_app->proxy_worker, NULL);
     r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
                                                  generic_backend);
-    return fcgi_pm_route_to(r, name, handler, proxy_app);
+    return fcgi_pm_route_to(r, name, handler, proxy_app,
+                            sc->fcgid->pass_headers);
 }

@@ -10,6 +10,7 @@
  * than letting the request wait in its queue.
  */
 #include "fcgi_pm_route.h"
+#include "fcgi_pm_cgi.h"
 #include "fcgi_pm_parent.h"
 #include "fcgi_pm_proxyworker.h"
 #include "fcgi_pm_table.h"
@@ -48,7 +49,8 @@ static apr_status_t request_done(void *data)
 }
 
 int fcgi_pm_route_to(request_rec *r, const char *name, const char *handler,
-                     const fcgi_pm_app_conf *proxy_app)
+                     const fcgi_pm_app_conf *proxy_app,
+                     const apr_array_header_t *pass_headers)
 {
     fcgi_pm_table *t = fcgi_pm_parent_table();
     fcgi_pm_app_slot *a = t ? fcgi_pm_table_find_app(t, name) : NULL;
@@ -66,6 +68,7 @@ int fcgi_pm_route_to(request_rec *r, const char *name, const char *handler,
         return HTTP_SERVICE_UNAVAILABLE;
     }
     r->handler = handler;
+    fcgi_pm_cgi_prepare(r, pass_headers);
     fcgi_pm_proxyworker_start(r, proxy_app);
     if (a && !r->main) {
         /* Counted when handed over, so that a client that got its answer
@@ -97,5 +100,6 @@ int fcgi_pm_route_fixup(request_rec *r)
                           : "FcgiPmPass %s: no such app", dc->pass);
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    return fcgi_pm_route_to(r, app->name, app->proxy_handler, app);
+    return fcgi_pm_route_to(r, app->name, app->proxy_handler, app,
+                            app->pass_headers);
 }

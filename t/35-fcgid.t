@@ -40,6 +40,8 @@ sub put_text {
 for my $d (qw(cgi php nophp noexec)) { mkdir "$docroot/$d"; chmod 0755, "$docroot/$d" }
 put_file("$docroot/cgi/hello.fcgi", $t->app('hello'), 0755);
 put_file("$docroot/cgi/opts.fcgi", $t->app('hello'), 0755);
+put_file("$docroot/cgi/env.fcgi", $t->app('cgienv'), 0755);
+put_text("$docroot/target.txt", "the-redirect-target\n");
 put_file("$docroot/cgi/perl.fcgi", "$FindBin::Bin/apps/hello.pl", 0755);
 put_file("$docroot/noexec/hello.fcgi", $t->app('hello'), 0755);
 if ($have_php) {
@@ -81,6 +83,7 @@ EOT
 $t->write_conf(<<"EOT");
 FcgidMaxRequestLen 1000
 FcgidInitialEnv SERVERENV server
+FcgidPassHeader Authorization
 FcgidCmdOptions /usr/bin/php-cgi MaxRequestsPerProcess 10 MaxProcesses 3 MinProcesses 1
 FcgidCmdOptions $docroot/cgi/opts.fcgi InitialEnv CMDOPT=yes MaxProcessLifeTime 2 MinProcesses 0 IOTimeout 30
 FcgidIdleTimeout 60
@@ -129,6 +132,18 @@ like($r->{body}, qr/^ENV_CMDOPT=<unset>$/m, "... and another program's FcgidCmdO
     ok(wait_for(sub { $t->log_since($mark) =~ /idle and older than FcgidProcessLifeTime 2 s: retiring it/ }, 15, 0.3),
        'MaxProcessLifeTime retires the idle worker (MinProcesses 0)');
 }
+
+# CGI rules the apps of mod_fcgid sites rely on.
+$r = $t->get('/cgi/env.fcgi', headers => { Authorization => 'Basic YWxpY2U6c2VjcmV0' });
+like($r->{body}, qr/^HTTP_AUTHORIZATION=Basic YWxpY2U6c2VjcmV0$/m, 'FcgidPassHeader Authorization: HTTP_AUTHORIZATION');
+like($r->{body}, qr/^Authorization=Basic YWxpY2U6c2VjcmV0$/m, '... and Authorization, as mod_fcgid passes it');
+like($r->{body}, qr/^CONTENT_LENGTH=0$/m, 'CONTENT_LENGTH 0 on a GET');
+$r = $t->get('/cgi/env.fcgi?location=/target.txt');
+is($r->{status}, 200, 'Location: /target.txt without Status: an internal redirect');
+like($r->{body}, qr/the-redirect-target/, '... serving the target');
+$r = $t->get('/cgi/env.fcgi?location=http%3A%2F%2Fexample.invalid%2Fx');
+is($r->{status}, 302, 'Location: http://... without Status: 302');
+is($r->{headers}{location}, 'http://example.invalid/x', '... to that URL');
 
 $r = $t->get('/cgi/nothere.fcgi');
 is($r->{status}, 404, 'a missing script: 404');
