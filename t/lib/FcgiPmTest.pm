@@ -9,6 +9,8 @@ package FcgiPmTest;
 #   FcgiPmTest::Load   the load generator behind load_start/load_finish
 # Every name this module exported before that split it still exports (it
 # re-exports them), and FcgiPmTest::NAME still works for each of them.
+# bench/run uses the server object too (one per contender), with the
+# knobs new() and conf_text() list for it.
 #
 # Every test file creates one (or several) FcgiPmTest objects.  Each object
 # owns a private server root under a temporary directory (mode 0755 so that
