@@ -13,7 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time sleep);
-use FcgiPmTest qw(wait_for);
+use FcgiPmTest qw(wait_for many_apps_conf);
 
 my $APPS = $ENV{FCGI_PM_MANY_APPS} || 5000;
 
@@ -34,14 +34,8 @@ sub timed {
 
 my $t = FcgiPmTest->new;
 my $hello = $t->app('hello');
-my $conf = '';
-for my $i (0 .. $APPS - 1) {
-    $conf .= "<FcgiPmApp a$i>\n    Command $hello --app=a$i\n    Processes 0\n"
-           . "    IdleTimeout 300\n</FcgiPmApp>\n";
-}
-for my $i (0, $APPS - 1) {
-    $conf .= "<Location /a$i>\n    FcgiPmPass a$i\n</Location>\n";
-}
+my $conf = many_apps_conf(apps => $APPS, command => $hello, lines => ['Processes 0', 'IdleTimeout 300'],
+                          locations => [0, $APPS - 1]);
 $conf .= FcgiPmTest::status_conf();
 $t->write_conf($conf);
 

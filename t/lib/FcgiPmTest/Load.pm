@@ -50,6 +50,11 @@ my $OWNER_PID = $$;
 #   request       sub { my ($path) = @_; return $response } instead of
 #                 http_request(port, path, timeout); the response is
 #                 http_request's shape (status, body, elapsed, error)
+#   window        sub { my ($client) = @_; return ($from, $to) }: client
+#                 N sends its first request $from seconds after the start
+#                 and none from $to seconds on (a load that ramps up and
+#                 down: bench/run's ramp); without it, all clients start
+#                 at once and stop as above
 # Each client records one line per request:
 #   start_epoch  elapsed_ms  status  ok(0/1)  path  error
 sub start_clients {
@@ -60,7 +65,8 @@ sub start_clients {
         dir => $dir, stop => "$dir/stop", clients => $o{clients} || 4,
         per_client => $o{per_client} || 0, max_seconds => $o{max_seconds} || 120,
         timeout => $o{timeout} || 60, think => ($o{think_ms} || 0) / 1000,
-        path => $o{path} // '/', expect => $o{expect}, pids => [], started => time,
+        path => $o{path} // '/', expect => $o{expect}, window => $o{window},
+        pids => [], started => time,
     );
     $load{request} = $o{request}
         || sub { http_request(port => $port, path => $_[0], timeout => $load{timeout}) };
@@ -96,6 +102,15 @@ sub _client_loop {
     open my $out, '>', "$load->{dir}/client-$c.log" or POSIX::_exit(2);
     $out->autoflush(1);
     my $deadline = time + $load->{max_seconds};
+    if ($load->{window}) {
+        my ($from, $to) = $load->{window}->($c);
+        my $start_at = $load->{started} + ($from // 0);
+        while (time < $start_at && time < $deadline && getppid() == $parent) {
+            my $w = $start_at - time;
+            sleep($w > 0.2 ? 0.2 : $w) if $w > 0;
+        }
+        $deadline = $load->{started} + $to if defined $to && $load->{started} + $to < $deadline;
+    }
     my $path = $load->{path};
     my $expect = $load->{expect};
     my $i = 0;

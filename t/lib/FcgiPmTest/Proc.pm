@@ -14,13 +14,14 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use POSIX ();
 
 our @EXPORT_OK = qw(
     pid_alive proc_stat proc_cmdline proc_status proc_environ proc_cwd
     all_pids all_proc_stats all_procs children_of descendants
     identities still_alive
     proc_kv mem_of ctxt_switches in_accept proc_smaps
-    loadavg cpu_model
+    loadavg cpu_model cpu_seconds
 );
 
 # A pid worth opening /proc/PID/... for.
@@ -238,6 +239,17 @@ sub loadavg {
     my $l = _slurp('/proc/loadavg') // return '?';
     my @f = split ' ', $l;
     return "@f[0..2]";
+}
+
+# cpu_seconds($pid) -> user + system CPU time the process has used so
+# far (seconds, /proc/PID/stat), or undef.
+sub cpu_seconds {
+    my ($pid) = @_;
+    return undef unless _is_pid($pid);
+    my $l = _slurp("/proc/$pid/stat") // return undef;
+    my @f = split ' ', substr($l, rindex($l, ')') + 2);
+    my $hz = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+    return defined $f[12] ? ($f[11] + $f[12]) / $hz : undef;
 }
 
 # cpu_model() -> the first "model name" of /proc/cpuinfo, or '?'.
