@@ -11,8 +11,12 @@
  *                       mod_auth_basic's providers come after it
  *   FcgidAuthorizer     auth_checker    (after a user is authenticated;
  *                       before mod_authz_core's Require evaluation)
- * with AP_AUTH_INTERNAL_PER_URI: the program sees the URI, so a
- * subrequest or an internal redirect to another URI asks it again.
+ * with AP_AUTH_INTERNAL_PER_CONF, as httpd's own access modules: a
+ * subrequest or internal redirect under the same configuration sections
+ * as its request is not asked again (it inherits the request's user).
+ * One hook of the PER_URI kind would switch httpd's walk caches and that
+ * shortcut off for every request of the server (ap_setup_auth_internal),
+ * whether or not it uses an authorizer (mod_fcgid's raw hooks do that).
  *
  * The program gets the request's CGI variables without CONTENT_LENGTH,
  * PATH_INFO, PATH_TRANSLATED, SCRIPT_NAME (as the FastCGI specification
@@ -427,9 +431,9 @@ static int authz_hook(request_rec *r)
 void fcgi_pm_authz_register_hooks(apr_pool_t *p)
 {
     ap_hook_check_access(access_hook, NULL, NULL, APR_HOOK_MIDDLE,
-                         AP_AUTH_INTERNAL_PER_URI);
+                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authn(authn_hook, NULL, NULL, APR_HOOK_FIRST,
-                        AP_AUTH_INTERNAL_PER_URI);
+                        AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authz(authz_hook, NULL, NULL, APR_HOOK_MIDDLE,
-                        AP_AUTH_INTERNAL_PER_URI);
+                        AP_AUTH_INTERNAL_PER_CONF);
 }

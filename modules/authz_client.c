@@ -50,6 +50,7 @@ APLOG_USE_MODULE(fcgi_pm);
 
 typedef struct {
     const fcgi_pm_authz_call *call;
+    apr_pool_t *pool;             /* the exchange's buffers */
     int fd;
     unsigned char *rec;           /* one record's content and padding */
     char *head;                   /* the header block so far, NUL-ended */
@@ -248,7 +249,7 @@ static int send_params(exchange *ex)
             }
             continue;
         }
-        rec = apr_palloc(r->pool, AP_FCGI_HEADER_LEN + len);
+        rec = apr_palloc(ex->pool, AP_FCGI_HEADER_LEN + len);
         record_header(rec, AP_FCGI_PARAMS, len);
         if (ap_fcgi_encode_env(r, env, rec + AP_FCGI_HEADER_LEN, len, &first)
             != APR_SUCCESS || first != next) {
@@ -509,15 +510,23 @@ int fcgi_pm_authz_ask(const fcgi_pm_authz_call *call,
                       fcgi_pm_authz_answer *answer)
 {
     request_rec *r = call->r;
+    apr_pool_t *buffers;
     exchange ex;
-    const char *bad;
+    const char *bad = NULL;
     int rc;
 
+    /* 80 KB of buffers, given back to the child's allocator at once. */
+    if (apr_pool_create(&buffers, r->pool) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s %s: no memory: 500",
+                      call->directive, call->program);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     memset(&ex, 0, sizeof(ex));
     ex.call = call;
+    ex.pool = buffers;
     ex.fd = -1;
-    ex.rec = apr_palloc(r->pool, RECORD_MAX);
-    ex.head = apr_palloc(r->pool, HEADERS_MAX + 1);
+    ex.rec = apr_palloc(buffers, RECORD_MAX);
+    ex.head = apr_palloc(buffers, HEADERS_MAX + 1);
     ex.head[0] = '\0';
     rc = connect_program(&ex);
     if (rc == 0) {
@@ -530,6 +539,11 @@ int fcgi_pm_authz_ask(const fcgi_pm_authz_call *call,
         rc = read_answer(&ex);
     }
     close_fd(&ex);
+    if (rc == 0) {
+        ex.head[ex.head_end] = '\0';
+        bad = parse_head(r->pool, ex.head, answer);   /* copies to r->pool */
+    }
+    apr_pool_destroy(buffers);
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, ex.err, r, "%s %s: %s%s: 500",
                       call->directive, call->program, ex.failure,
@@ -541,8 +555,6 @@ int fcgi_pm_authz_ask(const fcgi_pm_authz_call *call,
                       : "");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ex.head[ex.head_end] = '\0';
-    bad = parse_head(r->pool, ex.head, answer);
     if (bad) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s %s: malformed answer "
                       "(%s): 500", call->directive, call->program, bad);
