@@ -17,9 +17,12 @@
  *   status.c   the fcgi-pm-status handler and mod_status section
  *   fcgid_conf.c, fcgid_route.c, scripts.c  mod_fcgid's directives and
  *              fcgid-script: scripts started on demand
+ *   authz.c, authz_client.c  FcgidAuthenticator, FcgidAuthorizer,
+ *              FcgidAccessChecker: FastCGI programs in the AUTHORIZER role
  */
 #include "fcgi_pm.h"
 #include "fcgi_pm_cgi.h"
+#include "fcgi_pm_authz.h"
 #include "fcgi_pm_config.h"
 #include "fcgi_pm_fcgid.h"
 #include "fcgi_pm_parent.h"
@@ -71,6 +74,7 @@ static void *merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     merged->pass = add->pass ? add->pass : base->pass;
     merged->wrappers = fcgi_pm_fcgid_wrappers_merge(p, base->wrappers,
                                                     add->wrappers);
+    merged->authz = fcgi_pm_authz_merge(p, base->authz, add->authz);
     return merged;
 }
 
@@ -136,6 +140,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     fcgi_pm_config_reset(pconf);
     fcgi_pm_fcgid_reset(pconf);
+    fcgi_pm_authz_reset(pconf);
     return OK;
 }
 
@@ -197,6 +202,7 @@ static const command_rec fcgi_pm_cmds[] = {
     AP_INIT_TAKE1("FcgiPmPass", cmd_pass, NULL, ACCESS_CONF | RSRC_CONF,
                   "Name of the <FcgiPmApp> that serves this location"),
     FCGI_PM_FCGID_COMMANDS
+    FCGI_PM_AUTHZ_COMMANDS
     { NULL }
 };
 
@@ -214,6 +220,7 @@ static void register_hooks(apr_pool_t *p)
     fcgi_pm_fcgid_register_filters();
     fcgi_pm_proxyworker_register_hooks(p);
     fcgi_pm_cgi_register_hooks(p);
+    fcgi_pm_authz_register_hooks(p);
     ap_hook_handler(fcgi_pm_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     fcgi_pm_status_register_hooks(p);
 }

@@ -114,6 +114,8 @@ typedef struct fcgi_pm_server_conf {
 typedef struct fcgi_pm_dir_conf {
     const char *pass;              /* app name, NULL when not set */
     apr_hash_t *wrappers;          /* FcgidWrapper: suffix -> wrapper */
+    struct fcgi_pm_authz_dir *authz; /* FcgidAuthenticator & co (authz.c),
+                                      * NULL when none is set */
 } fcgi_pm_dir_conf;
 
 extern module AP_MODULE_DECLARE_DATA fcgi_pm_module;

@@ -13,6 +13,8 @@
  *                       PID, PPID, UID, GID, CWD, ARGV, REQS (requests served
  *                       by this process) and APP=hello-c.
  *   env=NAME            adds ENV_NAME=value (or ENV_NAME=<unset>); repeatable.
+ *   param=NAME          adds PARAM_NAME=value (or PARAM_NAME=<unset>), the
+ *                       request's FastCGI parameter NAME; repeatable.
  *   sleep=MS            sleeps MS milliseconds before answering.
  *   status=CODE         sends "Status: CODE" and "X-Fcgi-Test: yes".
  *   stream=N            N chunks "chunk I", each flushed, 200 ms apart
@@ -105,6 +107,8 @@ struct params {
     long child_ms;
     char *env[MAX_ENV_PARAMS];
     int n_env;
+    char *param[MAX_ENV_PARAMS];
+    int n_param;
     char *qs_copy;
 };
 
@@ -154,6 +158,8 @@ static void parse_query(const char *qs, struct params *p)
             p->child_ms = atol(val);
         else if (!strcmp(tok, "env") && p->n_env < MAX_ENV_PARAMS)
             p->env[p->n_env++] = val;
+        else if (!strcmp(tok, "param") && p->n_param < MAX_ENV_PARAMS)
+            p->param[p->n_param++] = val;
     }
 }
 
@@ -336,6 +342,10 @@ static void handle(FCGX_Request *req, unsigned long reqs)
     for (i = 0; i < p.n_env; i++) {
         const char *v = getenv(p.env[i]);
         FCGX_FPrintF(req->out, "ENV_%s=%s\n", p.env[i], v ? v : "<unset>");
+    }
+    for (i = 0; i < p.n_param; i++) {
+        const char *v = FCGX_GetParam(p.param[i], req->envp);
+        FCGX_FPrintF(req->out, "PARAM_%s=%s\n", p.param[i], v ? v : "<unset>");
     }
     free(p.qs_copy);
 }

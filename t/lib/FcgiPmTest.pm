@@ -946,18 +946,25 @@ sub post {
 #   expect        regex the body of a 2xx answer must match (else bad body)
 #   think_ms      pause between two requests of one client
 #   timeout       per request (default 60 s)
+#   headers       { Name => value } sent with every request (Authorization)
 # Each client records one line per request into its own file:
 #   start_epoch  elapsed_ms  status  ok(0/1)  path  error
 sub load_start {
     my ($self, %o) = @_;
     my $clients = $o{clients} || 4;
+    my $port = $self->{port};
+    my $headers = $o{headers};
     my $load = start_clients(
         port => $self->{port}, dir => "$self->{root}/load-" . ++$self->{load_seq},
         clients => $clients,
         per_client => $o{min_requests} ? ceil($o{min_requests} / $clients) : 0,
         until_stopped => $o{until_stopped}, max_seconds => $o{max_seconds} || 120,
         path => $o{path} // '/', expect => $o{expect}, think_ms => $o{think_ms},
-        timeout => $o{timeout} || 60);
+        timeout => $o{timeout} || 60,
+        request => $headers ? sub {
+            http_request(port => $port, path => $_[0], timeout => $o{timeout} || 60,
+                         headers => $headers)
+        } : undef);
     # The cleanup ends the loads that were never finished.
     push @{ $self->{loads} }, $load;
     return $load;
