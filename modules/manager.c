@@ -51,6 +51,7 @@ APLOG_USE_MODULE(fcgi_pm);
 #define TAKEOVER_WAIT_S   60    /* retire a predecessor at the latest then */
 #define UNLOADED_WAIT_S   30    /* END without a new BEGIN: module unloaded */
 #define CONTROL_BATCH     20000 /* messages read in a row at most */
+#define MANAGER_MAX_FREE  (1024 * 1024) /* bytes the pools keep when freed */
 
 static struct {
     apr_pool_t *pool;
@@ -767,6 +768,27 @@ static void handle_signals(void)
     }
 }
 
+/* The manager's own pool, with an allocator of its own that gives freed
+ * memory back: a graceful builds every app's record anew (one pool each)
+ * before it frees the old ones, and an allocator that kept them all
+ * would hold a second set of records for good. */
+static void create_manager_pool(void)
+{
+    apr_allocator_t *a;
+
+    if (apr_allocator_create(&a) != APR_SUCCESS) {
+        apr_pool_create(&M.pool, NULL);
+        return;
+    }
+    apr_allocator_max_free_set(a, MANAGER_MAX_FREE);
+    if (apr_pool_create_ex(&M.pool, NULL, NULL, a) != APR_SUCCESS) {
+        apr_allocator_destroy(a);
+        apr_pool_create(&M.pool, NULL);
+        return;
+    }
+    apr_allocator_owner_set(a, M.pool);
+}
+
 static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
                          pid_t parent)
 {
@@ -816,7 +838,7 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     if (devnull > STDERR_FILENO) {
         close(devnull);
     }
-    apr_pool_create(&M.pool, NULL);
+    create_manager_pool();
     M.msgbuf = apr_palloc(M.pool, FCGI_PM_MSG_MAX);
     fcgi_pm_pool_init(M.s);
     fcgi_pm_spawn_raise_fd_limit(M.s);
