@@ -774,19 +774,18 @@ static void handle_signals(void)
  * would hold a second set of records for good. */
 static void create_manager_pool(void)
 {
-    apr_allocator_t *a;
+    apr_allocator_t *a = NULL;
 
-    if (apr_allocator_create(&a) != APR_SUCCESS) {
-        apr_pool_create(&M.pool, NULL);
+    if (apr_allocator_create(&a) == APR_SUCCESS
+        && apr_pool_create_ex(&M.pool, NULL, NULL, a) == APR_SUCCESS) {
+        apr_allocator_max_free_set(a, MANAGER_MAX_FREE);
+        apr_allocator_owner_set(a, M.pool);   /* freed with the pool */
         return;
     }
-    apr_allocator_max_free_set(a, MANAGER_MAX_FREE);
-    if (apr_pool_create_ex(&M.pool, NULL, NULL, a) != APR_SUCCESS) {
+    if (a) {
         apr_allocator_destroy(a);
-        apr_pool_create(&M.pool, NULL);
-        return;
     }
-    apr_allocator_owner_set(a, M.pool);
+    apr_pool_create(&M.pool, NULL);
 }
 
 static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
