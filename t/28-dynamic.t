@@ -15,7 +15,8 @@
 #     workers): its socket waits in the manager's epoll set of apps at rest
 #     (and nothing else does, no stale entry), its first request is
 #     answered, and again after it went back to rest through IdleTimeout,
-#     and again after a graceful while at rest.
+#     and again after a graceful while at rest; removed while at rest, it
+#     leaves the set and its socket goes.
 #  6. Without MaxProcesses the pool stays at Processes under the same load.
 use strict;
 use warnings;
@@ -210,6 +211,17 @@ subtest 'Processes 0 at rest: woken by its first request, while another app is s
     my $starts = () = $t->log_since($mark)
         =~ /app cold: a connection waits: starting a worker \(Processes 0\)/g;
     is($starts, 3, 'three starts on demand, one per first request');
+
+    # Removed from the configuration while at rest: it leaves the set
+    # (no stale entry), its socket goes.
+    ok(wait_for($cold_at_rest, 20), 'at rest before its removal');
+    $t->write_conf(app_conf('dyn', "$hello --app=dyn", 'Processes 1', 'MaxProcesses 2',
+                            'ShutdownTimeout 10'));
+    ok(eval { $t->graceful }, 'graceful without the cold app') or diag($@);
+    ok(wait_for(sub { my ($set, $stale) = at_rest($mgr);
+                      $set && !%$set && !$stale && !-e $t->sockdir . '/cold.sock' }, 20),
+       'removed: the epoll set is empty, its socket is gone')
+        or diag(explain([at_rest($mgr)]));
     ok($t->stop, 'httpd stopped');
     $t->cleanup;
 };
