@@ -104,6 +104,8 @@ struct fcgi_pm_app {
     ino_t sock_ino;
     int listen_fd;
     unsigned long listen_ino;     /* the socket's inode, as /proc shows it */
+    int dormant;                  /* at rest, out of the tick: listen_fd ... */
+    int dormant_fd;               /* ... is in dormant.c's epoll set as this */
     fcgi_pm_app_config_state config_state;
     int removal_said;             /* "no longer configured" was logged */
     fcgi_pm_app_slot *slot;       /* where it is published */
@@ -116,7 +118,7 @@ void fcgi_pm_pool_init(server_rec *s);
 
 /* The work of one tick for APP (spawn, look, retire, kill).  STOPPING:
  * every worker goes.  Returns milliseconds until it needs the next tick,
- * or -1 for none. */
+ * or -1 for none (an app left at rest sleeps: fcgi_pm_dormant.h). */
 int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping);
 
 /* NEW is the next record of OLD's app: the workers, counters and backoff
@@ -159,7 +161,8 @@ void fcgi_pm_pool_give_back(fcgi_pm_app *app, fcgi_pm_worker *w);
 /* Copy the pool's state into its table slot. */
 void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping);
 
-/* Close what the app holds (pidfds, listen socket) and free it. */
+/* Close what the app holds (pidfds, listen socket; it leaves the epoll
+ * set of apps at rest first) and free it. */
 void fcgi_pm_pool_free(fcgi_pm_app *app);
 
 #endif /* FCGI_PM_POOL_H */

@@ -14,16 +14,13 @@
 
 #include <poll.h>
 
-/* Entries of the poll set that belong to the caller (the manager's
- * signal pipe and control socket), before the streams. */
-#define FCGI_PM_WOUT_BASE 3
-
 /* Once: what to log with; where the manager's list of apps is (for each
- * stream's rate limit, looked up by name). */
-void fcgi_pm_wout_init(server_rec *s, fcgi_pm_app *const *apps);
+ * stream's rate limit, looked up by name); how many entries of the poll
+ * set belong to the caller (its own descriptors, before the streams). */
+void fcgi_pm_wout_init(server_rec *s, fcgi_pm_app *const *apps, int fixed);
 
-/* The poll set (FCGI_PM_WOUT_BASE entries for the caller, then room for
- * every stream).  It moves when streams are added: ask again each loop. */
+/* The poll set (the caller's FIXED entries, then room for every
+ * stream).  It moves when streams are added: ask again each loop. */
 struct pollfd *fcgi_pm_wout_pollfds(void);
 
 /* A stream for a worker of APP about to be forked: its index (-1: none),

@@ -20,6 +20,7 @@
  */
 #include "fcgi_pm_manager.h"
 #include "fcgi_pm_adopt.h"
+#include "fcgi_pm_dormant.h"
 #include "fcgi_pm_pool.h"
 #include "fcgi_pm_scripts.h"
 #include "fcgi_pm_fcgid.h"
@@ -52,6 +53,7 @@ APLOG_USE_MODULE(fcgi_pm);
 #define TAKEOVER_WAIT_S   60    /* retire a predecessor at the latest then */
 #define UNLOADED_WAIT_S   30    /* END without a new BEGIN: module unloaded */
 #define CONTROL_BATCH     20000 /* messages read in a row at most */
+#define MANAGER_MAX_FREE  (1024 * 1024) /* bytes the pools keep when freed */
 
 static struct {
     apr_pool_t *pool;
@@ -79,6 +81,11 @@ static struct {
 } M;
 
 enum { STOP_NONE = 0, STOP_EXIT, STOP_HANDOVER };
+
+/* The loop's own descriptors, first in its poll set (the workers' stderr
+ * streams follow, see fcgi_pm_wout.h).  One more: a name here, its fd in
+ * poll_fixed(), its handling after the poll. */
+enum { POLL_SIGNALS, POLL_CONTROL, POLL_DORMANT, POLL_SPAWN, POLL_FIXED };
 
 /* ---------------------------------------------------------------- signals */
 
@@ -301,6 +308,10 @@ static int tick(void)
     while (*pp) {
         fcgi_pm_app *app = *pp;
         int ms;
+        if (fcgi_pm_dormant_skip(app, M.stopping != STOP_NONE)) {
+            pp = &app->next;      /* at rest: a connection wakes it */
+            continue;
+        }
         check_restart_file(app);
         ms = fcgi_pm_pool_tick(app, now, M.stopping != STOP_NONE);
         if ((app->config_state != FCGI_PM_APP_CONFIGURED || M.stopping)
@@ -910,6 +921,26 @@ static void handle_signals(void)
     }
 }
 
+/* The manager's own pool, with an allocator of its own that gives freed
+ * memory back: a graceful builds every app's record anew (one pool each)
+ * before it frees the old ones, and an allocator that kept them all
+ * would hold a second set of records for good. */
+static void create_manager_pool(void)
+{
+    apr_allocator_t *a = NULL;
+
+    if (apr_allocator_create(&a) == APR_SUCCESS
+        && apr_pool_create_ex(&M.pool, NULL, NULL, a) == APR_SUCCESS) {
+        apr_allocator_max_free_set(a, MANAGER_MAX_FREE);
+        apr_allocator_owner_set(a, M.pool);   /* freed with the pool */
+        return;
+    }
+    if (a) {
+        apr_allocator_destroy(a);
+    }
+    apr_pool_create(&M.pool, NULL);
+}
+
 static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
                          pid_t parent)
 {
@@ -959,16 +990,32 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     if (devnull > STDERR_FILENO) {
         close(devnull);
     }
-    apr_pool_create(&M.pool, NULL);
+    create_manager_pool();
     M.msgbuf = apr_palloc(M.pool, FCGI_PM_MSG_MAX);
     fcgi_pm_pool_init(M.s);
     fcgi_pm_spawn_raise_fd_limit(M.s);
-    fcgi_pm_wout_init(M.s, &M.apps);
+    fcgi_pm_wout_init(M.s, &M.apps, POLL_FIXED);
+    fcgi_pm_dormant_init(M.s);
     fcgi_pm_scripts_init(M.s, M.pool);
     set_title("fcgi-pm: manager");
     M.t->manager_pid = getpid();
     M.t->manager_started = apr_time_now();
     M.t->manager_forks++;
+}
+
+/* The fixed head of the loop's poll set (POLL_*). */
+static void poll_fixed(struct pollfd *pfd)
+{
+    int i;
+
+    pfd[POLL_SIGNALS].fd = M.sig_r;
+    pfd[POLL_CONTROL].fd = M.ctl;     /* -1 (ignored by poll) once closed */
+    pfd[POLL_DORMANT].fd = fcgi_pm_dormant_fd();
+    pfd[POLL_SPAWN].fd = fcgi_pm_scripts_fd();   /* fcgid-script's asks */
+    for (i = 0; i < POLL_FIXED; i++) {
+        pfd[i].events = POLLIN;
+        pfd[i].revents = 0;
+    }
 }
 
 void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
@@ -981,7 +1028,7 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
     for (;;) {
         struct pollfd *pfd;
         apr_time_t now = apr_time_now();
-        int timeout, nfds, ctl_at = -1, out_at;
+        int timeout, nfds;
 
         /* The tick runs when due, or after a signal or a message: not on
          * every line a worker writes. */
@@ -996,19 +1043,8 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
         timeout = M.tick_due - now > apr_time_from_sec(3600) ? -1
                   : (int)apr_time_as_msec(M.tick_due - now) + 1;
         pfd = fcgi_pm_wout_pollfds();
-        nfds = 0;
-        pfd[nfds].fd = M.sig_r;
-        pfd[nfds].events = POLLIN;
-        pfd[nfds++].revents = 0;
-        pfd[nfds].fd = M.ctl;         /* -1 (ignored by poll) once closed */
-        pfd[nfds].events = POLLIN;
-        pfd[nfds++].revents = 0;
-        ctl_at = M.ctl >= 0 ? 1 : -1;
-        pfd[nfds].fd = fcgi_pm_scripts_fd();   /* -1: ignored */
-        pfd[nfds].events = POLLIN;
-        pfd[nfds++].revents = 0;
-        out_at = nfds;
-        nfds = fcgi_pm_wout_poll_set(nfds);
+        poll_fixed(pfd);
+        nfds = fcgi_pm_wout_poll_set(POLL_FIXED);
         pfd = fcgi_pm_wout_pollfds();
         if (poll(pfd, nfds, timeout) < 0 && errno != EINTR) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, errno, M.s, "manager: poll");
@@ -1016,21 +1052,24 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
             continue;
         }
         /* Output first: a SIGCHLD below closes the streams it reaps. */
-        if (fcgi_pm_wout_poll_done(out_at, nfds)) {
+        if (fcgi_pm_wout_poll_done(POLL_FIXED, nfds)) {
             apr_time_t report_by = apr_time_now()
                 + apr_time_from_msec(FCGI_PM_WLOG_REPORT_MS);
             if (M.tick_due > report_by) {
                 M.tick_due = report_by;   /* "suppressed" reports */
             }
         }
-        if (pfd[0].revents) {
+        if (pfd[POLL_SIGNALS].revents) {
             handle_signals();
             M.tick_due = 0;
         }
-        if (ctl_at >= 0 && pfd[ctl_at].revents && read_control()) {
+        if (pfd[POLL_CONTROL].revents && read_control()) {
             M.tick_due = 0;
         }
-        if (pfd[2].revents) {
+        if (pfd[POLL_DORMANT].revents && fcgi_pm_dormant_wake_queued()) {
+            M.tick_due = 0;
+        }
+        if (pfd[POLL_SPAWN].revents) {
             serve_class_requests();
         }
     }

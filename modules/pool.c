@@ -28,6 +28,7 @@
  *    after ShutdownTimeout whatever it does.
  */
 #include "fcgi_pm_pool.h"
+#include "fcgi_pm_dormant.h"
 #include "fcgi_pm_pool_size.h"
 #include "fcgi_pm_proc.h"
 #include "fcgi_pm_spawn.h"
@@ -739,6 +740,9 @@ int fcgi_pm_pool_tick(fcgi_pm_app *app, apr_time_t now, int stopping)
         SOONER(1000);
     }
     fcgi_pm_pool_publish(app, stopping);
+    if (fcgi_pm_dormant_enter(app, stopping)) {
+        return -1;                /* a connection wakes it */
+    }
     return wait_ms;
 #undef SOONER
 }
@@ -856,6 +860,7 @@ void fcgi_pm_pool_free(fcgi_pm_app *app)
         worker_free(app, app->run.nworkers - 1);
     }
     free(app->run.workers);
+    fcgi_pm_dormant_leave(app);   /* before the close: see the header */
     if (app->listen_fd >= 0) {
         close(app->listen_fd);
     }

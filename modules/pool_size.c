@@ -207,6 +207,10 @@ void fcgi_pm_pool_grant(fcgi_pm_app *app, apr_time_t now, const char *note)
     r->target++;
     r->last_grow = now;
     r->queue_seen = 0;
+    /* A new IdleTimeout window starts with the new worker: the one
+     * before may be as old as the app's last worker (an app at rest is
+     * not sampled), its samples those of an empty pool. */
+    r->busy_since = 0;
     if (r->target == 1 && app->processes == 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
                      "app %s: a connection waits: starting a worker "

@@ -31,7 +31,8 @@ static struct {
     mgr_wout *wout;
     int n_wout;
     fcgi_pm_wlog_limit orphans;   /* streams of apps no longer known */
-    struct pollfd *pfd;           /* poll set: FCGI_PM_WOUT_BASE + n_wout */
+    int fixed;                    /* the caller's entries, first in ... */
+    struct pollfd *pfd;           /* ... the poll set: fixed + n_wout */
     int *pfd_wout;                /* pfd index -> wout index */
 } W;
 
@@ -39,12 +40,13 @@ static server_rec *S;
 static fcgi_pm_app *const *APPS_HEAD;
 #define APPS APPS_HEAD
 
-void fcgi_pm_wout_init(server_rec *s, fcgi_pm_app *const *apps)
+void fcgi_pm_wout_init(server_rec *s, fcgi_pm_app *const *apps, int fixed)
 {
     S = s;
     APPS_HEAD = apps;
-    W.pfd = calloc(FCGI_PM_WOUT_BASE, sizeof(*W.pfd));
-    W.pfd_wout = calloc(FCGI_PM_WOUT_BASE, sizeof(*W.pfd_wout));
+    W.fixed = fixed;
+    W.pfd = calloc(fixed, sizeof(*W.pfd));
+    W.pfd_wout = calloc(fixed, sizeof(*W.pfd_wout));
 }
 
 struct pollfd *fcgi_pm_wout_pollfds(void)
@@ -110,13 +112,13 @@ int fcgi_pm_wout_open(const fcgi_pm_app *app, int *child_fd)
     if (i == W.n_wout) {
         int n = W.n_wout ? 2 * W.n_wout : 16;
         mgr_wout *bigger = realloc(W.wout, n * sizeof(*bigger));
-        struct pollfd *pfd = realloc(W.pfd, (n + FCGI_PM_WOUT_BASE) * sizeof(*pfd));
+        struct pollfd *pfd = realloc(W.pfd, (n + W.fixed) * sizeof(*pfd));
         int *map;
 
         if (pfd) {
             W.pfd = pfd;
         }
-        map = realloc(W.pfd_wout, (n + FCGI_PM_WOUT_BASE) * sizeof(*map));
+        map = realloc(W.pfd_wout, (n + W.fixed) * sizeof(*map));
         if (map) {
             W.pfd_wout = map;
         }

@@ -11,7 +11,13 @@
 #     to 1 worker; its retired workers leave without a failed request.
 #  4. Processes 0: no worker until the first request, which is answered;
 #     none again after IdleTimeout; a graceful at zero stays at zero.
-#  5. Without MaxProcesses the pool stays at Processes under the same load.
+#  5. Processes 0 at rest while another app is saturated (6 clients on 2
+#     workers): its socket waits in the manager's epoll set of apps at rest
+#     (and nothing else does, no stale entry), its first request is
+#     answered, and again after it went back to rest through IdleTimeout,
+#     and again after a graceful while at rest; removed while at rest, it
+#     leaves the set and its socket goes.
+#  6. Without MaxProcesses the pool stays at Processes under the same load.
 use strict;
 use warnings;
 use FindBin;
@@ -38,6 +44,38 @@ sub most_workers {
         sleep 0.1;
     }
     return $most;
+}
+
+# The manager's epoll set of apps at rest: {socket inode => the manager's
+# fd}, and how many of its entries are stale (the fd closed, or now
+# another file: a registration left behind).
+sub at_rest {
+    my ($mgr) = @_;
+    my (%set, $stale);
+    return unless $mgr && opendir my $dh, "/proc/$mgr/fd";
+    $stale = 0;
+    for my $fd (grep { /^\d+$/ } readdir $dh) {
+        next unless (readlink("/proc/$mgr/fd/$fd") // '') eq 'anon_inode:[eventpoll]';
+        open my $fh, '<', "/proc/$mgr/fdinfo/$fd" or next;
+        while (my $l = <$fh>) {
+            next unless $l =~ /^tfd:\s*(\d+).*\bino:\s*([0-9a-f]+)/;
+            my ($tfd, $ino) = ($1, hex $2);
+            if ((readlink("/proc/$mgr/fd/$tfd") // '') eq "socket:[$ino]") { $set{$ino} = $tfd }
+            else { $stale++ }
+        }
+    }
+    return (\%set, $stale);
+}
+
+# The inode of the unix socket listening at PATH, from /proc/net/unix.
+sub listen_inode {
+    my ($path) = @_;
+    open my $fh, '<', '/proc/net/unix' or return;
+    while (<$fh>) {
+        my @f = split;
+        return $f[6] if @f >= 8 && $f[7] eq $path && $f[3] eq '00010000';
+    }
+    return;
 }
 
 subtest 'grows under load up to MaxProcesses, shrinks back when idle' => sub {
@@ -122,6 +160,68 @@ subtest 'Processes 0: started by the first request, back to none when idle' => s
     is($s->{failed} + $s->{non2xx}, 0, 'none failed');
     like($t->log_text, qr/app dyn: a connection waits: starting a worker \(Processes 0\)/,
          'the start on demand is logged');
+    ok($t->stop, 'httpd stopped');
+    $t->cleanup;
+};
+
+subtest 'Processes 0 at rest: woken by its first request, while another app is saturated' => sub {
+    my $t = FcgiPmTest->new;
+    my $hello = $t->app('hello');
+    my $C = qr/--app=cold\b/;
+    $t->write_conf(app_conf('dyn', "$hello --app=dyn", 'Processes 1', 'MaxProcesses 2',
+                            'ShutdownTimeout 10')
+                   . app_conf('cold', "$hello --app=cold", 'Processes 0', 'IdleTimeout 2',
+                              'ShutdownTimeout 10'));
+    ok($t->start, 'httpd started');
+    ok($t->wait_ok('/dyn/x', 20), 'the busy app answers');
+    my $mgr = $t->manager_pid;
+    # At rest: the cold app's socket, and nothing else, in the set.
+    my $cold_at_rest = sub {
+        my ($set, $stale) = at_rest($mgr);
+        my $ino = listen_inode($t->sockdir . '/cold.sock');
+        return $set && $ino && !$stale && keys %$set == 1 && exists $set->{$ino};
+    };
+    ok(wait_for($cold_at_rest, 10), 'the cold app is at rest: its socket alone in the epoll set')
+        or diag(explain([at_rest($mgr)]));
+    my $mark = $t->log_mark;
+    my $load = slow_load($t, 6);
+    my $first = sub {
+        my ($when) = @_;
+        my $r = $t->get('/cold/x', timeout => 30);
+        is($r->{status}, 200, "the cold app answers its first request $when (no 503)");
+        like($r->{body} // '', qr/^APP=hello-c$/m, '... from the app');
+    };
+    $first->('at start');
+    ok(wait_for(sub { $t->workers(match => $C) == 0 && $cold_at_rest->() }, 20),
+       'after IdleTimeout: no worker, at rest again');
+    $first->('after it went back to rest');
+    ok(wait_for(sub { $t->workers(match => $C) == 0 && $cold_at_rest->() }, 20),
+       'at rest again');
+    ok(eval { $t->graceful }, 'graceful while it rests') or diag($@);
+    is($t->manager_pid, $mgr, 'same manager');
+    ok(wait_for($cold_at_rest, 10),
+       'after the graceful: at rest, one entry in the set, none left of the replaced record')
+        or diag(explain([at_rest($mgr)]));
+    is(scalar $t->workers(match => $C), 0, 'no worker');
+    $first->('after a graceful while at rest');
+    my $s = $t->load_finish($load);
+    note(FcgiPmTest::load_summary_text($s));
+    cmp_ok($s->{total}, '>=', 20, "the saturating load ran ($s->{total} requests)");
+    is($s->{failed} + $s->{non2xx}, 0, 'none of its requests failed');
+    my $starts = () = $t->log_since($mark)
+        =~ /app cold: a connection waits: starting a worker \(Processes 0\)/g;
+    is($starts, 3, 'three starts on demand, one per first request');
+
+    # Removed from the configuration while at rest: it leaves the set
+    # (no stale entry), its socket goes.
+    ok(wait_for($cold_at_rest, 20), 'at rest before its removal');
+    $t->write_conf(app_conf('dyn', "$hello --app=dyn", 'Processes 1', 'MaxProcesses 2',
+                            'ShutdownTimeout 10'));
+    ok(eval { $t->graceful }, 'graceful without the cold app') or diag($@);
+    ok(wait_for(sub { my ($set, $stale) = at_rest($mgr);
+                      $set && !%$set && !$stale && !-e $t->sockdir . '/cold.sock' }, 20),
+       'removed: the epoll set is empty, its socket is gone')
+        or diag(explain([at_rest($mgr)]));
     ok($t->stop, 'httpd stopped');
     $t->cleanup;
 };
