@@ -23,6 +23,7 @@
 #include "fcgi_pm_dormant.h"
 #include "fcgi_pm_pool.h"
 #include "fcgi_pm_scripts.h"
+#include "fcgi_pm_apps.h"
 #include "fcgi_pm_fcgid.h"
 #include "fcgi_pm_share.h"
 #include "fcgi_pm_proc.h"
@@ -376,296 +377,6 @@ static int tick(void)
 }
 
 /* ------------------------------------------------------- configuration */
-
-static char **string_vector(apr_array_header_t *a)
-{
-    *(const char **)apr_array_push(a) = NULL;
-    return (char **)a->elts;
-}
-
-/* "1,2,3" into a gid array. */
-static void parse_groups(fcgi_pm_app *app, const char *v)
-{
-    apr_array_header_t *g = apr_array_make(app->pool, 4, sizeof(gid_t));
-    char *end;
-
-    while (*v) {
-        long gid = strtol(v, &end, 10);
-        if (end == v) {
-            break;
-        }
-        APR_ARRAY_PUSH(g, gid_t) = (gid_t)gid;
-        v = *end == ',' ? end + 1 : end;
-    }
-    app->groups = (gid_t *)g->elts;
-    app->ngroups = g->nelts;
-}
-
-/* An APP record, with its listen socket FD, into a new app. */
-static fcgi_pm_app *parse_app_record(const char *payload, apr_size_t len,
-                                     int fd)
-{
-    apr_pool_t *p;
-    fcgi_pm_app *app;
-    fcgi_pm_app_spec spec;
-    struct stat st;
-    int decoded;
-
-    apr_pool_create(&p, M.pool);
-    app = apr_pcalloc(p, sizeof(*app));
-    app->pool = p;
-    app->listen_fd = fd;
-    app->record = apr_pmemdup(p, payload, len);
-    app->record_len = len;
-    decoded = fcgi_pm_proto_app_decode(p, payload, len, &spec) == 0;
-    if (decoded) {
-        app->name = spec.name;
-        app->addr = spec.addr;
-        app->socket_path = spec.socket_path;
-        app->processes = spec.processes;
-        app->max_processes = spec.max_processes > spec.processes
-                             ? spec.max_processes : spec.processes;
-        app->idle_timeout = spec.idle_timeout;
-        app->max_requests = spec.max_requests;
-        app->max_request_time = spec.max_request_time;
-        app->uid = (uid_t)spec.uid;
-        app->gid = (gid_t)spec.gid;
-        parse_groups(app, spec.groups ? spec.groups : "");
-        app->workdir = spec.workdir;
-        app->restart_on_graceful = spec.restart_on_graceful;
-        app->shutdown_timeout = spec.shutdown_timeout;
-        app->stop_signal = spec.stop_signal
-                           ? fcgi_pm_spawn_signal_number(spec.stop_signal)
-                           : SIGUSR1;
-        app->restart_file = spec.restart_file;
-        app->sock_dev = (dev_t)spec.sock_dev;
-        app->sock_ino = (ino_t)spec.sock_ino;
-        app->keep_processes = spec.keep_processes;
-        app->lifetime = spec.lifetime;
-        app->exec_check = spec.exec_check;
-        app->docroot = spec.docroot;
-    }
-    if (!decoded || app->processes < 0 || app->max_processes < 1
-        || app->processes > FCGI_PM_MAX_PROCESSES
-        || app->max_processes > FCGI_PM_MAX_PROCESSES || app->listen_fd < 0
-        || app->stop_signal == 0 || fstat(app->listen_fd, &st) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
-                     "ignoring a malformed app record from httpd");
-        app->listen_fd = -1;
-        if (fd >= 0) {
-            close(fd);
-        }
-        apr_pool_destroy(p);
-        return NULL;
-    }
-    /* A socket's inode, as /proc/PID/fd shows it ("socket:[INODE]"). */
-    app->listen_ino = (unsigned long)st.st_ino;
-    app->tcp_port = fcgi_pm_sock_addr_port(app->addr);
-    app->argv = string_vector(spec.argv);
-    app->envp = string_vector(spec.env);
-    return app;
-}
-
-static fcgi_pm_app *find_app(const char *name)
-{
-    fcgi_pm_app *app;
-
-    for (app = M.apps; app && strcmp(app->name, name); app = app->next) {
-    }
-    return app;
-}
-
-/* NEW replaces OLD (same name): its workers, table slot and socket. */
-static void replace_app(fcgi_pm_app *old, fcgi_pm_app *new)
-{
-    int changed = old->record_len != new->record_len
-                  || memcmp(old->record, new->record, new->record_len) != 0;
-    int new_socket = old->listen_ino != new->listen_ino;
-
-    new->slot = old->slot;
-    new->wslots = old->wslots;
-    new->restart_file_mtime = old->restart_file_mtime;
-    fcgi_pm_pool_take_over(new, old);
-    if (changed || new_socket) {
-        fcgi_pm_pool_roll(new, "configuration changed");
-    }
-    else if (new->restart_on_graceful) {
-        fcgi_pm_pool_roll(new, "graceful restart");
-    }
-    if (new_socket && old->socket_path) {
-        /* The parent made a new socket: the old file is gone already. */
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
-                     "app %s: listen socket replaced", new->name);
-    }
-}
-
-/* Slots no app of ours publishes in (a dead manager's apps that are no
- * longer configured) are freed: the router would find a stale one by
- * name, in a state (backing off) nobody will ever change. */
-static void release_unowned_slots(void)
-{
-    fcgi_pm_app *app;
-    char *ours = calloc(FCGI_PM_TABLE_APPS, 1);
-    int i;
-
-    if (!ours) {
-        return;
-    }
-    for (app = M.apps; app; app = app->next) {
-        if (app->slot) {
-            ours[app->slot - M.t->apps] = 1;
-        }
-    }
-    for (i = 0; i < FCGI_PM_TABLE_APPS; i++) {
-        if (M.t->apps[i].state != FCGI_PM_APP_FREE && !ours[i]) {
-            fcgi_pm_table_release_app(&M.t->apps[i]);
-        }
-    }
-    free(ours);
-}
-
-static fcgi_pm_app *add_app(fcgi_pm_app *app)
-{
-    fcgi_pm_app_slot *slot = fcgi_pm_table_claim_app(M.t, app->name, app->addr);
-
-    if (!slot) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
-                     "app %s: the table is full; not started", app->name);
-        fcgi_pm_pool_free(app);
-        return NULL;
-    }
-    app->slot = slot;
-    app->wslots = fcgi_pm_table_workers(M.t, slot);
-    return app;
-}
-
-/* A class (scripts.c) from SPEC on listen socket FD, or NULL. */
-static fcgi_pm_app *class_app(const fcgi_pm_app_spec *spec, int fd,
-                              const char *key, const char *kind,
-                              const char *command)
-{
-    apr_pool_t *p;
-    fcgi_pm_rec *rec;
-    fcgi_pm_app *app;
-
-    apr_pool_create(&p, M.pool);
-    rec = fcgi_pm_proto_app_encode(p, spec);
-    app = parse_app_record(rec->buf, rec->len, fd);
-    apr_pool_destroy(p);
-    if (app) {
-        app->dynamic = 1;
-        app->config_state = FCGI_PM_APP_CONFIGURED;
-        app->class_key = apr_pstrdup(app->pool, key);
-        app->class_kind = apr_pstrdup(app->pool, kind);
-        app->class_command = apr_pstrdup(app->pool, command);
-    }
-    return app;
-}
-
-/* COMMIT: each class follows its server's new template (a changed one
- * rolls it); a class whose server is gone drains. */
-static void refresh_classes(void)
-{
-    fcgi_pm_app *app, **pp;
-    apr_pool_t *p;
-
-    apr_pool_create(&p, M.pool);
-    for (pp = &M.apps; (app = *pp) != NULL; ) {
-        fcgi_pm_app_spec spec;
-        fcgi_pm_app *fresh;
-        const char *why;
-        int fd;
-
-        if (!app->dynamic || app->config_state != FCGI_PM_APP_CONFIGURED) {
-            pp = &app->next;
-            continue;
-        }
-        why = fcgi_pm_scripts_spec(p, app->class_key, app->class_kind,
-                                   app->class_command, &spec);
-        if (why) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s, "app %s (%s %s): "
-                         "%s; draining", app->name, app->class_kind,
-                         app->class_command, why);
-            app->config_state = FCGI_PM_APP_REMOVED;
-            app->removal_said = 1;
-            pp = &app->next;
-            continue;
-        }
-        fd = dup(app->listen_fd);
-        fresh = fd >= 0 ? class_app(&spec, fd, app->class_key, app->class_kind,
-                                    app->class_command)
-                        : NULL;
-        if (fresh && (fresh->record_len != app->record_len
-                      || memcmp(fresh->record, app->record, app->record_len))) {
-            replace_app(app, fresh);
-            fresh->next = app->next;
-            *pp = fresh;
-            fcgi_pm_pool_free(app);
-            app = fresh;
-        }
-        else if (fresh) {
-            fcgi_pm_pool_free(fresh);
-        }
-        pp = &app->next;
-    }
-    apr_pool_destroy(p);
-}
-
-/* Requests on the spawn socket (fcgid-script's first request for a class):
- * a bounded number each time. */
-static void serve_class_requests(void)
-{
-    apr_pool_t *p;
-    int n;
-
-    apr_pool_create(&p, M.pool);
-    for (n = 0; n < 32; n++) {
-        const char *key, *kind, *command, *why, *err = NULL;
-        fcgi_pm_app_spec spec;
-        fcgi_pm_app *app;
-        int conn, fd, classes = 0;
-
-        apr_pool_clear(p);
-        conn = fcgi_pm_scripts_next_request(p, &key, &kind, &command);
-        if (conn < 0) {
-            break;
-        }
-        why = fcgi_pm_scripts_spec(p, key, kind, command, &spec);
-        if (why || (app = find_app(spec.name)) != NULL) {
-            fcgi_pm_scripts_answer(conn, why ? NULL : spec.name, why);
-            continue;
-        }
-        for (app = M.apps; app; app = app->next) {
-            classes += app->dynamic;
-        }
-        if (classes >= FCGI_PM_MAX_CLASSES || M.stopping) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s, "%s %s: not started: "
-                         "%s", kind, command, M.stopping ? "stopping"
-                         : "already " APR_STRINGIFY(FCGI_PM_MAX_CLASSES)
-                           " scripts and wrappers run");
-            fcgi_pm_scripts_answer(conn, NULL, "too many classes");
-            continue;
-        }
-        fd = fcgi_pm_scripts_listen(p, &spec, &err);
-        app = fd >= 0 ? class_app(&spec, fd, key, kind, command) : NULL;
-        if (app && add_app(app)) {
-            app->slot->processes = 0;
-            apr_cpystrn(app->slot->addr, app->addr, sizeof(app->slot->addr));
-            app->next = M.apps;
-            M.apps = app;
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, M.s, "app %s: %s %s, "
-                         "started on demand", app->name, kind, command);
-            fcgi_pm_scripts_answer(conn, app->name, NULL);
-            M.tick_due = 0;
-            continue;
-        }
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s, "%s %s: not started: %s",
-                     kind, command, err ? err : "no room");
-        fcgi_pm_scripts_answer(conn, NULL, err ? err : "no room");
-    }
-    apr_pool_destroy(p);
-}
-
 /* COMMIT: the generation received replaces the running one. */
 static void apply_generation(void)
 {
@@ -677,16 +388,16 @@ static void apply_generation(void)
         }
     }
     fcgi_pm_scripts_commit();
-    refresh_classes();
+    fcgi_pm_apps_refresh_classes();
     for (app = M.incoming; app; app = next) {
         next = app->next;
         app->config_state = FCGI_PM_APP_CONFIGURED;
-        old = find_app(app->name);
+        old = fcgi_pm_apps_find(app->name);
         if (old && old->config_state != FCGI_PM_APP_REPLACED) {
-            replace_app(old, app);
+            fcgi_pm_apps_replace(old, app);
             old->config_state = FCGI_PM_APP_REPLACED;
         }
-        else if (!add_app(app)) {
+        else if (!fcgi_pm_apps_add(app)) {
             continue;
         }
         app->slot->processes = app->processes;
@@ -714,7 +425,7 @@ static void apply_generation(void)
         kept = app;
     }
     M.apps = kept;
-    release_unowned_slots();
+    fcgi_pm_apps_release_unowned();
     if (M.dead_pid > 1) {
         fcgi_pm_adopt_predecessor(M.s, M.apps, M.dead_pid, M.dead_start);
         M.dead_pid = 0;
@@ -831,7 +542,7 @@ static int read_one_message(int *tick)
         }
         break;
     case FCGI_PM_MSG_APP: {
-        fcgi_pm_app *app = parse_app_record(msg.payload, msg.len, msg.fd);
+        fcgi_pm_app *app = fcgi_pm_apps_parse_record(msg.payload, msg.len, msg.fd);
         *tick = 0;
         if (app) {
             app->next = M.incoming;
@@ -997,6 +708,7 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     fcgi_pm_wout_init(M.s, &M.apps, POLL_FIXED);
     fcgi_pm_dormant_init(M.s);
     fcgi_pm_scripts_init(M.s, M.pool);
+    fcgi_pm_apps_init(M.pool, M.s, M.t, &M.apps);
     set_title("fcgi-pm: manager");
     M.t->manager_pid = getpid();
     M.t->manager_started = apr_time_now();
@@ -1069,8 +781,9 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
         if (pfd[POLL_DORMANT].revents && fcgi_pm_dormant_wake_queued()) {
             M.tick_due = 0;
         }
-        if (pfd[POLL_SPAWN].revents) {
-            serve_class_requests();
+        if (pfd[POLL_SPAWN].revents
+            && fcgi_pm_apps_serve_classes(M.stopping != STOP_NONE) > 0) {
+            M.tick_due = 0;
         }
     }
     fcgi_pm_wout_close_all();
