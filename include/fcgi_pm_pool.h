@@ -45,6 +45,7 @@ typedef struct {
     apr_time_t wants_since;       /* wants one worker more (fcgi_pm_share) */
     apr_uint64_t busy_sum;        /* busy workers summed over ... */
     apr_uint32_t busy_samples;    /* ... this many ticks ... */
+    int busy_peak;                /* ... the most at one sample */
     apr_time_t busy_since;        /* ... since then (IdleTimeout window) */
     apr_time_t busy_sampled;      /* the last of them */
     int blind_said;

@@ -59,18 +59,21 @@ static fcgi_pm_worker *least_active_idle(fcgi_pm_app *app)
     return victim;
 }
 
-/* One worker less when, over a whole IdleTimeout, the pool had a spare
- * worker on average (the number of busy workers, sampled every
- * BUSY_SAMPLE_MS from each worker's last look, averaged at most target-1)
- * and no connection waited.  Requests go round the waiting workers, so
- * no single worker stays idle under light load: the pool's average is
- * what tells.  The one retired is the least recently active that is not
- * busy (retiring never cuts a request anyway). */
+/* Over a whole IdleTimeout without a queued connection, the pool keeps
+ * what it needed: the most workers busy at one sample (every
+ * BUSY_SAMPLE_MS, from each worker's last look), never below Processes
+ * (or FcgidMinProcessesPerClass).  A queued connection later grows it
+ * again (fcgi_pm_pool_size_tick).
+ * The others retire at once, the least recently active first, each only
+ * while idle (retiring never cuts a request).  Requests go round the
+ * waiting workers, so no single worker stays idle under light load: the
+ * pool's peak is what tells. */
 static void shrink_when_idle(fcgi_pm_app *app, apr_time_t now)
 {
     fcgi_pm_pool_state *r = &app->run;
-    fcgi_pm_worker *victim = least_active_idle(app);
-    int i, busy = 0;
+    int floor = app->keep_processes > app->processes ? app->keep_processes
+                                                     : app->processes;
+    int i, busy = 0, needed, before;
 
     for (i = 0; i < r->nworkers; i++) {
         busy += serves_current_roll(r, &r->workers[i]) && r->workers[i].busy;
@@ -79,32 +82,47 @@ static void shrink_when_idle(fcgi_pm_app *app, apr_time_t now)
         r->busy_since = now;
         r->busy_sum = 0;
         r->busy_samples = 0;
+        r->busy_peak = 0;
         return;
     }
     if (now - r->busy_sampled >= apr_time_from_msec(BUSY_SAMPLE_MS)) {
         r->busy_sampled = now;
         r->busy_sum += busy;
         r->busy_samples++;
+        if (busy > r->busy_peak) {
+            r->busy_peak = busy;
+        }
     }
-    if (app->idle_timeout <= 0
-        || r->target <= (app->keep_processes > app->processes
-                         ? app->keep_processes : app->processes)
+    if (app->idle_timeout <= 0 || r->target <= floor
         || now - r->busy_since < apr_time_from_sec(app->idle_timeout)
         || r->busy_samples == 0) {
         return;
     }
-    if (r->busy_sum <= (apr_uint64_t)(r->target - 1) * r->busy_samples && victim) {
+    needed = r->busy_peak;
+    if (needed < floor) {
+        needed = floor;
+    }
+    before = r->target;
+    while (r->target > needed) {
+        fcgi_pm_worker *victim = least_active_idle(app);
+        if (!victim) {
+            break;
+        }
         r->target--;
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
-                     "app %s: %.1f of %d workers busy on average for %d s: "
-                     "retiring worker %ld (Processes %d)", app->name,
-                     (double)r->busy_sum / r->busy_samples, r->target + 1,
-                     app->idle_timeout, (long)victim->pid, app->processes);
         fcgi_pm_pool_retire(app, victim);
+    }
+    if (r->target < before) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, S,
+                     "app %s: at most %d of %d workers busy (%.1f on average) "
+                     "for %d s: retiring %d (Processes %d)", app->name,
+                     r->busy_peak, before,
+                     (double)r->busy_sum / r->busy_samples, app->idle_timeout,
+                     before - r->target, app->processes);
     }
     r->busy_since = now;
     r->busy_sum = 0;
     r->busy_samples = 0;
+    r->busy_peak = 0;
 }
 
 /* FcgidProcessLifeTime: an idle worker older than that retires while the
