@@ -237,4 +237,11 @@ SKIP: {
 }
 
 ok($t->stop, 'httpd stopped');
+
+# The example shipped in conf/examples passes configtest as it is.
+{
+    my $t2 = FcgiPmTest->new;
+    $t2->write_conf('Include "' . FcgiPmTest::repo_dir() . "/conf/examples/fcgid-site.conf\"\n");
+    ok($t2->configtest, 'conf/examples/fcgid-site.conf passes configtest') or diag($t2->log_tail(10));
+}
 done_testing;
