@@ -192,7 +192,7 @@ int fcgi_pm_fcgid_in_use(void);
 void fcgi_pm_fcgid_log_notices(server_rec *s);
 
 /* The parent, each generation: one CLASS record per server, in P, pushed
- * onto RECS (fcgi_pm_rec *). */
+ * onto RECS (fcgi_pm_payload *). */
 void fcgi_pm_fcgid_class_records(apr_pool_t *p, server_rec *s,
                                  apr_array_header_t *recs);
 

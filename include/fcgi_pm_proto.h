@@ -60,11 +60,11 @@ typedef struct {
     char *buf;
     apr_size_t len;
     apr_size_t cap;
-} fcgi_pm_rec;
+} fcgi_pm_payload;
 
-fcgi_pm_rec *fcgi_pm_proto_record(apr_pool_t *p);
-void fcgi_pm_proto_put(fcgi_pm_rec *rec, const char *key, const char *value);
-void fcgi_pm_proto_put_int(fcgi_pm_rec *rec, const char *key, long value);
+fcgi_pm_payload *fcgi_pm_proto_record(apr_pool_t *p);
+void fcgi_pm_proto_put(fcgi_pm_payload *rec, const char *key, const char *value);
+void fcgi_pm_proto_put_int(fcgi_pm_payload *rec, const char *key, long value);
 
 /* Walk a payload: returns 1 and sets KEY/VALUE, or 0 at its end. */
 int fcgi_pm_proto_next(const char **pos, const char *end,
@@ -73,7 +73,7 @@ int fcgi_pm_proto_next(const char **pos, const char *end,
 /* Send one message, with PASS_FD attached unless it is -1.  Waits at most
  * TIMEOUT_MS for room in the socket.  Returns APR_SUCCESS or an error. */
 apr_status_t fcgi_pm_proto_send(int sock, apr_uint32_t type,
-                                const fcgi_pm_rec *rec, int pass_fd,
+                                const fcgi_pm_payload *rec, int pass_fd,
                                 int timeout_ms);
 
 /* Receive one message into BUF (FCGI_PM_MSG_MAX bytes).  Returns 1 for a
@@ -164,7 +164,7 @@ typedef struct {
                                      * docroot */
 
 /* Encode SPEC as an APP record (keys in a fixed order). */
-fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec);
+fcgi_pm_payload *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec);
 
 /* Decode an APP record's payload into OUT (strings and arrays in P).
  * Returns 0, or -1 when a required key is missing (name, addr, arg). */

@@ -38,7 +38,7 @@ const char *fcgi_pm_sock_prepare_dir(apr_pool_t *p, const char *dir,
  * used in GENERATION.  Returns the descriptor, or -1 with *ERR set. */
 int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
                          const fcgi_pm_app_conf *app, gid_t gid,
-                         int generation, const char **err);
+                         int post_config, const char **err);
 
 /* Close the parent's copies of sockets not used in GENERATION (their app
  * was removed; the manager drains it and removes the socket file). */
@@ -48,7 +48,7 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
 int fcgi_pm_sock_bind_unix(apr_pool_t *p, const char *path, gid_t gid,
                            int type, const char **err);
 
-void fcgi_pm_sock_release_unused(apr_pool_t *process_pool, int generation);
+void fcgi_pm_sock_release_unused(apr_pool_t *process_pool, int post_config);
 
 /* Close every registered socket in this process (httpd children). */
 void fcgi_pm_sock_close_all(apr_pool_t *process_pool);

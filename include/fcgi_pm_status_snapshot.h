@@ -22,7 +22,7 @@ enum {
 typedef struct {
     pid_t pid;
     apr_uint32_t state;                 /* fcgi_pm_worker_state */
-    apr_uint32_t generation;
+    apr_uint32_t roll;                  /* the app's roll it serves */
     int adopted;
     apr_uint32_t activity;              /* as the manager published it */
     int act;                            /* ACT_* */
@@ -36,7 +36,7 @@ typedef struct {
     char name[FCGI_PM_NAME_MAX];
     char addr[FCGI_PM_ADDR_MAX];
     apr_uint32_t state;                 /* fcgi_pm_app_state */
-    apr_uint32_t generation;
+    apr_uint32_t roll;                  /* of its current workers */
     apr_uint32_t processes;
     apr_uint32_t ready;
     apr_uint32_t alive;
@@ -61,7 +61,7 @@ typedef struct {
     int attached;                       /* the table exists */
     pid_t manager_pid;
     int manager_up;
-    apr_uint32_t generation;            /* httpd's configuration generation */
+    apr_uint32_t config_generation;     /* httpd's configuration generation */
     apr_uint32_t gracefuls;             /* generations after the first */
     apr_uint32_t reloads;
     apr_uint32_t manager_forks;

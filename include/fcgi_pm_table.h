@@ -87,7 +87,7 @@ typedef enum {
 typedef struct {
     volatile pid_t pid;                 /* root of its tree (or a survivor) */
     volatile apr_uint32_t state;        /* fcgi_pm_worker_state */
-    apr_uint32_t generation;            /* the app's roll it was started for */
+    apr_uint32_t roll;                  /* the app's roll it was started for */
     apr_uint32_t adopted;               /* left by a dead manager, not our child */
     apr_uint32_t signalled;             /* retiring: stop signal sent */
     apr_uint32_t activity;              /* fcgi_pm_worker_activity */
@@ -100,7 +100,7 @@ typedef struct {
 /* Layout FCGI_PM_TABLE_LAYOUT_N (see FCGI_PM_TABLE_AT above). */
 FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, pid, 0, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, state, 4, 4);
-FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, generation, 8, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, roll, 8, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, adopted, 12, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, signalled, 16, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_worker_slot, activity, 20, 4);
@@ -114,7 +114,7 @@ typedef struct {
     volatile apr_uint32_t state;        /* fcgi_pm_app_state */
     char name[FCGI_PM_NAME_MAX];
     char addr[FCGI_PM_ADDR_MAX];
-    apr_uint32_t generation;            /* roll number of its current workers */
+    apr_uint32_t roll;                  /* roll number of its current workers */
     apr_uint32_t processes;             /* configured */
     volatile apr_uint32_t ready;        /* workers accepting */
     volatile apr_uint32_t alive;        /* workers alive in any state */
@@ -141,7 +141,7 @@ typedef struct {
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, state, 0, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, name, 4, 64);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, addr, 68, 128);
-FCGI_PM_TABLE_AT(fcgi_pm_app_slot, generation, 196, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_app_slot, roll, 196, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, processes, 200, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, ready, 204, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_app_slot, alive, 208, 4);
@@ -168,7 +168,7 @@ typedef struct {
     apr_uint32_t manager_forks;         /* managers started by this httpd */
     apr_time_t manager_started;
     apr_time_t created;
-    volatile apr_uint32_t generation;   /* configuration generation applied */
+    volatile apr_uint32_t config_generation; /* httpd's, applied */
     volatile apr_uint32_t reloads;      /* generations received by managers */
     fcgi_pm_app_slot apps[FCGI_PM_TABLE_APPS];
     /* apps[i]'s workers: FCGI_PM_WORKER_SLOTS from i * FCGI_PM_WORKER_SLOTS */
@@ -186,7 +186,7 @@ FCGI_PM_TABLE_AT(fcgi_pm_table, manager_pid, 16, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, manager_forks, 20, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, manager_started, 24, 8);
 FCGI_PM_TABLE_AT(fcgi_pm_table, created, 32, 8);
-FCGI_PM_TABLE_AT(fcgi_pm_table, generation, 40, 4);
+FCGI_PM_TABLE_AT(fcgi_pm_table, config_generation, 40, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, reloads, 44, 4);
 FCGI_PM_TABLE_AT(fcgi_pm_table, apps, 48, 20000 * 272);
 FCGI_PM_TABLE_AT(fcgi_pm_table, workers, 48 + 20000 * 272, 20000 * 128 * 56);

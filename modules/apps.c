@@ -205,7 +205,7 @@ static fcgi_pm_app *class_app(const fcgi_pm_app_spec *spec, int fd,
                               const char *command)
 {
     apr_pool_t *p;
-    fcgi_pm_rec *rec;
+    fcgi_pm_payload *rec;
     fcgi_pm_app *app;
 
     apr_pool_create(&p, A.pool);

@@ -536,7 +536,7 @@ static const char *document_root(apr_pool_t *p, server_rec *s)
 }
 
 /* A class's limits and environment from F (defaults where not set). */
-static void put_limits(fcgi_pm_rec *rec, const fcgi_pm_fcgid_server *f,
+static void put_limits(fcgi_pm_payload *rec, const fcgi_pm_fcgid_server *f,
                        int busy_timeout)
 {
     int i, max_class = value_or(f->max_class, DEF_MAX_CLASS);
@@ -559,10 +559,10 @@ static void put_limits(fcgi_pm_rec *rec, const fcgi_pm_fcgid_server *f,
                           value_or(f->lifetime, DEF_LIFETIME));
 }
 
-static fcgi_pm_rec *class_record(apr_pool_t *p, server_rec *s,
+static fcgi_pm_payload *class_record(apr_pool_t *p, server_rec *s,
                                  const fcgi_pm_fcgid_server *f)
 {
-    fcgi_pm_rec *rec = fcgi_pm_proto_record(p);
+    fcgi_pm_payload *rec = fcgi_pm_proto_record(p);
     const ap_unix_identity_t *id = suexec_identity(p, s);
     fcgi_pm_app_conf who;
     uid_t uid;
@@ -616,7 +616,7 @@ void fcgi_pm_fcgid_class_records(apr_pool_t *p, server_rec *main_s,
         fcgi_pm_server_conf *sc = ap_get_module_config(s->module_config,
                                                        &fcgi_pm_module);
         if (sc->fcgid && sc->fcgid->class_key) {
-            APR_ARRAY_PUSH(recs, fcgi_pm_rec *) = class_record(p, s, sc->fcgid);
+            APR_ARRAY_PUSH(recs, fcgi_pm_payload *) = class_record(p, s, sc->fcgid);
         }
     }
 }

@@ -141,7 +141,7 @@ static int ask_manager(request_rec *r, const char *sock_dir, const char *key,
     const char *path = apr_pstrcat(r->pool, sock_dir, "/",
                                    FCGI_PM_SPAWN_SOCKET, NULL);
     struct sockaddr_un sun;
-    fcgi_pm_rec *rec = fcgi_pm_proto_record(r->pool);
+    fcgi_pm_payload *rec = fcgi_pm_proto_record(r->pool);
     struct pollfd pfd;
     fcgi_pm_msg msg;
     char *buf;

@@ -79,7 +79,7 @@ static struct {
     apr_time_t orphaned_at;       /* END received, no BEGIN since (or 0) */
     int stopping;                 /* STOP_* */
     int max_total;                /* FcgiPmMaxProcesses */
-} M;
+} mgr;                            /* the manager's state: one per process */
 
 enum { STOP_NONE = 0, STOP_EXIT, STOP_HANDOVER };
 
@@ -94,7 +94,7 @@ static void on_signal(int sig)
 {
     int saved = errno;
     unsigned char c = (unsigned char)sig;
-    ssize_t ignored = write(M.sig_w, &c, 1);
+    ssize_t ignored = write(mgr.sig_w, &c, 1);
 
     (void)ignored;
     errno = saved;
@@ -111,8 +111,8 @@ static void setup_signals(void)
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
         _exit(1);
     }
-    M.sig_r = fds[0];
-    M.sig_w = fds[1];
+    mgr.sig_r = fds[0];
+    mgr.sig_w = fds[1];
     /* Drop httpd's handlers: they belong to the parent's code paths. */
     for (sig = 1; sig < NSIG; sig++) {
         if (sig != SIGKILL && sig != SIGSTOP) {
@@ -170,20 +170,20 @@ static void write_pid_file(void)
 {
     apr_status_t rv;
 
-    if (!M.pid_file) {
+    if (!mgr.pid_file) {
         return;
     }
-    rv = fcgi_pm_pidfile_write(M.pid_file, getpid());
+    rv = fcgi_pm_pidfile_write(mgr.pid_file, getpid());
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, M.s,
-                     "cannot write pid file %s", M.pid_file);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, mgr.s,
+                     "cannot write pid file %s", mgr.pid_file);
     }
 }
 
 static void remove_pid_file(void)
 {
-    if (M.pid_file) {
-        fcgi_pm_pidfile_remove_if(M.pid_file, getpid());
+    if (mgr.pid_file) {
+        fcgi_pm_pidfile_remove_if(mgr.pid_file, getpid());
     }
 }
 
@@ -198,11 +198,11 @@ static void pin_predecessor(pid_t pid)
     fcgi_pm_proc_info them, us;
     int fd;
 
-    if (M.takeover_pidfd >= 0) {
-        close(M.takeover_pidfd);
-        M.takeover_pidfd = -1;
+    if (mgr.takeover_pidfd >= 0) {
+        close(mgr.takeover_pidfd);
+        mgr.takeover_pidfd = -1;
     }
-    M.takeover_pid = 0;
+    mgr.takeover_pid = 0;
     if (pid <= 1 || pid == getpid()) {
         return;
     }
@@ -211,7 +211,7 @@ static void pin_predecessor(pid_t pid)
         || fcgi_pm_proc_info_get(getpid(), &us) != 0
         || them.ppid != getppid() || them.uid != 0
         || them.start_ticks > us.start_ticks) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, M.s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, mgr.s,
                      "pid %ld is not a previous manager (gone, or not httpd's "
                      "root child older than us): not signalling it",
                      (long)pid);
@@ -220,26 +220,26 @@ static void pin_predecessor(pid_t pid)
         }
         return;
     }
-    M.takeover_pid = pid;
-    M.takeover_pidfd = fd;
-    M.takeover_by = apr_time_now() + apr_time_from_sec(TAKEOVER_WAIT_S);
+    mgr.takeover_pid = pid;
+    mgr.takeover_pidfd = fd;
+    mgr.takeover_by = apr_time_now() + apr_time_from_sec(TAKEOVER_WAIT_S);
 }
 
 /* SIGUSR2 (hand over) to the pinned predecessor, once. */
 static void retire_predecessor(void)
 {
-    if (M.takeover_pidfd >= 0
-        && fcgi_pm_spawn_signal(M.takeover_pid, M.takeover_pidfd, SIGUSR2) != 0
+    if (mgr.takeover_pidfd >= 0
+        && fcgi_pm_spawn_signal(mgr.takeover_pid, mgr.takeover_pidfd, SIGUSR2) != 0
         && errno != ESRCH) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, mgr.s,
                      "cannot tell the previous manager (pid %ld) to retire",
-                     (long)M.takeover_pid);
+                     (long)mgr.takeover_pid);
     }
-    if (M.takeover_pidfd >= 0) {
-        close(M.takeover_pidfd);
+    if (mgr.takeover_pidfd >= 0) {
+        close(mgr.takeover_pidfd);
     }
-    M.takeover_pidfd = -1;
-    M.takeover_pid = 0;
+    mgr.takeover_pidfd = -1;
+    mgr.takeover_pid = 0;
 }
 
 /* ------------------------------------------------------------------ apps */
@@ -247,15 +247,15 @@ static void retire_predecessor(void)
 /* A removed app whose workers are all gone: its socket goes too. */
 static void remove_drained(fcgi_pm_app *app)
 {
-    if (app->socket_path && M.stopping != STOP_HANDOVER) {
+    if (app->socket_path && mgr.stopping != STOP_HANDOVER) {
         fcgi_pm_sock_unlink_if_ours(app->socket_path, app->sock_dev,
                                     app->sock_ino);
     }
-    if (M.stopping == STOP_NONE) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+    if (mgr.stopping == STOP_NONE) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                      "app %s: removed, its workers have drained", app->name);
     }
-    fcgi_pm_wlog_flush(&app->run.wlog_limit, M.s, app->name);
+    fcgi_pm_wlog_flush(&app->run.wlog_limit, mgr.s, app->name);
     fcgi_pm_table_release_app(app->slot);
     fcgi_pm_pool_free(app);
 }
@@ -281,7 +281,7 @@ static int all_apps_up(void)
 {
     fcgi_pm_app *app;
 
-    for (app = M.apps; app; app = app->next) {
+    for (app = mgr.apps; app; app = app->next) {
         if (app->config_state == FCGI_PM_APP_CONFIGURED
             && !fcgi_pm_pool_up(app)) {
             return 0;
@@ -292,30 +292,30 @@ static int all_apps_up(void)
 
 static void send_ready(void)
 {
-    if (M.ctl >= 0) {
+    if (mgr.ctl >= 0) {
         /* A full socket only means the parent is not listening. */
-        (void)fcgi_pm_proto_send(M.ctl, FCGI_PM_MSG_READY, NULL, -1, 0);
+        (void)fcgi_pm_proto_send(mgr.ctl, FCGI_PM_MSG_READY, NULL, -1, 0);
     }
-    M.ready_pending = 0;
+    mgr.ready_pending = 0;
 }
 
 /* Returns the poll timeout for the loop. */
 static int tick(void)
 {
     apr_time_t now = apr_time_now();
-    fcgi_pm_app **pp = &M.apps;
+    fcgi_pm_app **pp = &mgr.apps;
     int wait_ms = -1;
 
     while (*pp) {
         fcgi_pm_app *app = *pp;
         int ms;
-        if (fcgi_pm_dormant_skip(app, M.stopping != STOP_NONE)) {
+        if (fcgi_pm_dormant_skip(app, mgr.stopping != STOP_NONE)) {
             pp = &app->next;      /* at rest: a connection wakes it */
             continue;
         }
         check_restart_file(app);
-        ms = fcgi_pm_pool_tick(app, now, M.stopping != STOP_NONE);
-        if ((app->config_state != FCGI_PM_APP_CONFIGURED || M.stopping)
+        ms = fcgi_pm_pool_tick(app, now, mgr.stopping != STOP_NONE);
+        if ((app->config_state != FCGI_PM_APP_CONFIGURED || mgr.stopping)
             && fcgi_pm_pool_alive(app) == 0) {
             *pp = app->next;
             remove_drained(app);
@@ -326,8 +326,8 @@ static int tick(void)
         }
         pp = &app->next;
     }
-    if (M.stopping == STOP_NONE) {
-        int ms = fcgi_pm_share_workers(M.apps, M.max_total, M.s, now);
+    if (mgr.stopping == STOP_NONE) {
+        int ms = fcgi_pm_share_workers(mgr.apps, mgr.max_total, mgr.s, now);
         if (ms >= 0 && (wait_ms < 0 || ms < wait_ms)) {
             wait_ms = ms;
         }
@@ -338,35 +338,35 @@ static int tick(void)
             wait_ms = ms;
         }
     }
-    if (M.stopping == STOP_NONE && M.applied
-        && (M.ready_pending || M.takeover_pid) && all_apps_up()) {
-        if (M.ready_pending) {
+    if (mgr.stopping == STOP_NONE && mgr.applied
+        && (mgr.ready_pending || mgr.takeover_pid) && all_apps_up()) {
+        if (mgr.ready_pending) {
             send_ready();
         }
-        if (M.takeover_pid > 1) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+        if (mgr.takeover_pid > 1) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                          "apps ready: telling the previous manager (pid %ld) "
-                         "to retire", (long)M.takeover_pid);
+                         "to retire", (long)mgr.takeover_pid);
             retire_predecessor();
         }
     }
-    if (M.orphaned_at && M.stopping == STOP_NONE) {
-        if (now - M.orphaned_at >= apr_time_from_sec(UNLOADED_WAIT_S)) {
+    if (mgr.orphaned_at && mgr.stopping == STOP_NONE) {
+        if (now - mgr.orphaned_at >= apr_time_from_sec(UNLOADED_WAIT_S)) {
             /* httpd lives on but no longer loads mod_fcgi_pm (a2dismod and
              * a reload).  Socket files are left: nobody routes to them, and
              * a later start replaces them. */
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                          "httpd reloaded without mod_fcgi_pm %d s ago: "
                          "retiring every worker", UNLOADED_WAIT_S);
-            M.stopping = STOP_HANDOVER;
+            mgr.stopping = STOP_HANDOVER;
             wait_ms = 0;
         }
         else if (wait_ms < 0 || wait_ms > 1000) {
             wait_ms = 1000;
         }
     }
-    if (M.takeover_pid > 1) {
-        if (now >= M.takeover_by) {
+    if (mgr.takeover_pid > 1) {
+        if (now >= mgr.takeover_by) {
             retire_predecessor();
         }
         else if (wait_ms < 0 || wait_ms > 1000) {
@@ -382,14 +382,14 @@ static void apply_generation(void)
 {
     fcgi_pm_app *app, *next, *kept = NULL, *old;
 
-    for (app = M.apps; app; app = app->next) {
+    for (app = mgr.apps; app; app = app->next) {
         if (app->config_state == FCGI_PM_APP_CONFIGURED && !app->dynamic) {
             app->config_state = FCGI_PM_APP_REMOVED;
         }
     }
     fcgi_pm_scripts_commit();
     fcgi_pm_apps_refresh_classes();
-    for (app = M.incoming; app; app = next) {
+    for (app = mgr.incoming; app; app = next) {
         next = app->next;
         app->config_state = FCGI_PM_APP_CONFIGURED;
         old = fcgi_pm_apps_find(app->name);
@@ -405,9 +405,9 @@ static void apply_generation(void)
         app->next = kept;
         kept = app;
     }
-    M.incoming = NULL;
+    mgr.incoming = NULL;
     /* Removed apps stay until drained; replaced ones go now. */
-    for (app = M.apps; app; app = next) {
+    for (app = mgr.apps; app; app = next) {
         next = app->next;
         if (app->config_state == FCGI_PM_APP_REPLACED) {
             fcgi_pm_pool_free(app);
@@ -418,22 +418,22 @@ static void apply_generation(void)
             /* Once, when it leaves the configuration: an app still
              * draining at later gracefuls is not announced again. */
             app->removal_said = 1;
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                          "app %s: no longer configured; draining", app->name);
         }
         app->next = kept;
         kept = app;
     }
-    M.apps = kept;
+    mgr.apps = kept;
     fcgi_pm_apps_release_unowned();
-    if (M.dead_pid > 1) {
-        fcgi_pm_adopt_predecessor(M.s, M.apps, M.dead_pid, M.dead_start);
-        M.dead_pid = 0;
+    if (mgr.dead_pid > 1) {
+        fcgi_pm_adopt_predecessor(mgr.s, mgr.apps, mgr.dead_pid, mgr.dead_start);
+        mgr.dead_pid = 0;
     }
-    M.t->generation = M.incoming_gen;
-    M.t->reloads++;
-    M.applied = 1;
-    M.ready_pending = 1;
+    mgr.t->config_generation = mgr.incoming_gen;
+    mgr.t->reloads++;
+    mgr.applied = 1;
+    mgr.ready_pending = 1;
     write_pid_file();
 }
 
@@ -444,41 +444,41 @@ static void handle_begin(const fcgi_pm_msg *msg)
     gid_t httpd_gid = 0;
     fcgi_pm_app *app, *next;
 
-    for (app = M.incoming; app; app = next) {   /* an unfinished one */
+    for (app = mgr.incoming; app; app = next) {   /* an unfinished one */
         next = app->next;
         fcgi_pm_pool_free(app);
     }
-    M.incoming = NULL;
+    mgr.incoming = NULL;
     if (msg->fd >= 0) {
         /* httpd's current error log becomes ours (and our workers'). */
         if (dup2(msg->fd, STDERR_FILENO) < 0) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, mgr.s,
                          "cannot switch to httpd's current error log");
         }
         close(msg->fd);
     }
     while (fcgi_pm_proto_next(&pos, end, &k, &v)) {
         if (!strcmp(k, FCGI_PM_K_GENERATION)) {
-            M.incoming_gen = (apr_uint32_t)atol(v);
+            mgr.incoming_gen = (apr_uint32_t)atol(v);
         }
         else if (!strcmp(k, FCGI_PM_K_LOG_LEVEL)) {
-            M.s->log.level = atoi(v);
+            mgr.s->log.level = atoi(v);
         }
         else if (!strcmp(k, FCGI_PM_K_PID_FILE)
-                 && (!M.pid_file || strcmp(M.pid_file, v) != 0)) {
-            M.pid_file = apr_pstrdup(M.pool, v);
+                 && (!mgr.pid_file || strcmp(mgr.pid_file, v) != 0)) {
+            mgr.pid_file = apr_pstrdup(mgr.pool, v);
         }
         else if (!strcmp(k, FCGI_PM_K_TAKEOVER_PID)) {
             pin_predecessor((pid_t)atol(v));
         }
         else if (!strcmp(k, FCGI_PM_K_DEAD_PID)) {
-            M.dead_pid = (pid_t)atol(v);
+            mgr.dead_pid = (pid_t)atol(v);
         }
         else if (!strcmp(k, FCGI_PM_K_DEAD_START)) {
-            M.dead_start = strtoull(v, NULL, 10);
+            mgr.dead_start = strtoull(v, NULL, 10);
         }
         else if (!strcmp(k, FCGI_PM_K_MAX_TOTAL)) {
-            M.max_total = atoi(v);
+            mgr.max_total = atoi(v);
         }
         else if (!strcmp(k, FCGI_PM_K_SOCKET_DIR)) {
             socket_dir = v;
@@ -497,7 +497,7 @@ static void handle_begin(const fcgi_pm_msg *msg)
 static int read_one_message(int *tick)
 {
     fcgi_pm_msg msg;
-    int rc = fcgi_pm_proto_recv(M.ctl, M.msgbuf, &msg, 1);
+    int rc = fcgi_pm_proto_recv(mgr.ctl, mgr.msgbuf, &msg, 1);
 
     if (rc < 0 && errno == EAGAIN) {
         return 0;
@@ -505,20 +505,20 @@ static int read_one_message(int *tick)
     *tick = 1;
     if (rc <= 0) {
         if (rc < 0 && errno != ECONNRESET) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, mgr.s,
                          "bad message on the control socket; closing it");
         }
-        close(M.ctl);
-        M.ctl = -1;
+        close(mgr.ctl);
+        mgr.ctl = -1;
         /* httpd's death arrives as SIGTERM; a closed socket with httpd
          * alive means a newer manager took over: wait for its SIGUSR2. */
-        if (getppid() != M.parent) {
-            M.stopping = STOP_EXIT;
+        if (getppid() != mgr.parent) {
+            mgr.stopping = STOP_EXIT;
         }
         return 0;
     }
     if (msg.proto != FCGI_PM_PROTO_VERSION) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, M.s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, mgr.s,
                      "ignoring a message of protocol %u (this manager speaks %u)",
                      msg.proto, FCGI_PM_PROTO_VERSION);
         if (msg.fd >= 0) {
@@ -528,11 +528,11 @@ static int read_one_message(int *tick)
     }
     switch (msg.type) {
     case FCGI_PM_MSG_BEGIN:
-        M.orphaned_at = 0;
+        mgr.orphaned_at = 0;
         handle_begin(&msg);
         break;
     case FCGI_PM_MSG_END:
-        M.orphaned_at = apr_time_now();
+        mgr.orphaned_at = apr_time_now();
         break;
     case FCGI_PM_MSG_CLASS:
         *tick = 0;
@@ -545,8 +545,8 @@ static int read_one_message(int *tick)
         fcgi_pm_app *app = fcgi_pm_apps_parse_record(msg.payload, msg.len, msg.fd);
         *tick = 0;
         if (app) {
-            app->next = M.incoming;
-            M.incoming = app;
+            app->next = mgr.incoming;
+            mgr.incoming = app;
         }
         break;
     }
@@ -567,13 +567,13 @@ static int read_control(void)
 {
     int n, tick = 0, any_tick = 0;
 
-    for (n = 0; n < CONTROL_BATCH && M.ctl >= 0; n++) {
+    for (n = 0; n < CONTROL_BATCH && mgr.ctl >= 0; n++) {
         if (!read_one_message(&tick)) {
             break;
         }
         any_tick |= tick;
     }
-    return any_tick || M.ctl < 0;
+    return any_tick || mgr.ctl < 0;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -585,7 +585,7 @@ static void reap_children(void)
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         fcgi_pm_wout_reaped(pid);     /* its last words before "exited" */
-        (void)fcgi_pm_pool_reaped(M.apps, pid, status, M.stopping != STOP_NONE);
+        (void)fcgi_pm_pool_reaped(mgr.apps, pid, status, mgr.stopping != STOP_NONE);
     }
 }
 
@@ -595,36 +595,36 @@ static void handle_signals(void)
     ssize_t n, i;
     fcgi_pm_app *app;
 
-    while ((n = read(M.sig_r, sigs, sizeof(sigs))) > 0) {
+    while ((n = read(mgr.sig_r, sigs, sizeof(sigs))) > 0) {
         for (i = 0; i < n; i++) {
             switch (sigs[i]) {
             case SIGCHLD:
                 reap_children();
                 break;
             case SIGHUP:
-                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                              "SIGHUP: rolling restart of every app");
-                for (app = M.apps; app; app = app->next) {
+                for (app = mgr.apps; app; app = app->next) {
                     if (app->config_state == FCGI_PM_APP_CONFIGURED
-                        && M.stopping == STOP_NONE) {
+                        && mgr.stopping == STOP_NONE) {
                         fcgi_pm_pool_roll(app, "SIGHUP");
                     }
                 }
                 break;
             case SIGTERM:
             case SIGINT:
-                if (M.stopping != STOP_EXIT) {
-                    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+                if (mgr.stopping != STOP_EXIT) {
+                    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                                  "stopping: retiring every worker");
                 }
-                M.stopping = STOP_EXIT;
+                mgr.stopping = STOP_EXIT;
                 break;
             case SIGUSR2:
-                if (M.stopping == STOP_NONE) {
-                    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s,
+                if (mgr.stopping == STOP_NONE) {
+                    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s,
                                  "a newer manager took over: retiring "
                                  "every worker");
-                    M.stopping = STOP_HANDOVER;
+                    mgr.stopping = STOP_HANDOVER;
                 }
                 break;
             }
@@ -641,15 +641,15 @@ static void create_manager_pool(void)
     apr_allocator_t *a = NULL;
 
     if (apr_allocator_create(&a) == APR_SUCCESS
-        && apr_pool_create_ex(&M.pool, NULL, NULL, a) == APR_SUCCESS) {
+        && apr_pool_create_ex(&mgr.pool, NULL, NULL, a) == APR_SUCCESS) {
         apr_allocator_max_free_set(a, MANAGER_MAX_FREE);
-        apr_allocator_owner_set(a, M.pool);   /* freed with the pool */
+        apr_allocator_owner_set(a, mgr.pool);   /* freed with the pool */
         return;
     }
     if (a) {
         apr_allocator_destroy(a);
     }
-    apr_pool_create(&M.pool, NULL);
+    apr_pool_create(&mgr.pool, NULL);
 }
 
 static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
@@ -660,25 +660,25 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
     /* Own session: httpd's signals to its process group (restart, stop)
      * must not reach us or our workers. */
     pid_t sid = setsid();
-    memset(&M, 0, sizeof(M));
-    M.takeover_pidfd = -1;
-    M.t = table;
-    M.s = s;
-    M.parent = parent;
-    M.ctl = ctl;
+    memset(&mgr, 0, sizeof(mgr));
+    mgr.takeover_pidfd = -1;
+    mgr.t = table;
+    mgr.s = s;
+    mgr.parent = parent;
+    mgr.ctl = ctl;
     setup_signals();
     if (sid < 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, mgr.s,
                      "manager: setsid failed; httpd's signals may reach it");
     }
     /* httpd's death (stop, crash) reaches us as SIGTERM. */
     if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, mgr.s,
                      "manager: PR_SET_PDEATHSIG failed");
     }
     /* Orphans of our workers' trees become our children. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, M.s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, mgr.s,
                      "manager: PR_SET_CHILD_SUBREAPER failed: processes "
                      "left by a dead worker escape the manager");
     }
@@ -689,30 +689,30 @@ static void init_manager(int ctl, fcgi_pm_table *table, server_rec *s,
      * all not httpd's listening sockets, which a stopped httpd must be
      * able to bind again. */
     keep[0] = ctl;
-    keep[1] = M.sig_r;
-    keep[2] = M.sig_w;
+    keep[1] = mgr.sig_r;
+    keep[2] = mgr.sig_w;
     fcgi_pm_sock_close_fds_except(keep, 3);
     devnull = open("/dev/null", O_RDWR);
     if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0
         || dup2(devnull, STDOUT_FILENO) < 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, M.s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, mgr.s,
                      "manager: cannot attach stdin/stdout to /dev/null");
     }
     if (devnull > STDERR_FILENO) {
         close(devnull);
     }
     create_manager_pool();
-    M.msgbuf = apr_palloc(M.pool, FCGI_PM_MSG_MAX);
-    fcgi_pm_pool_init(M.s);
-    fcgi_pm_spawn_raise_fd_limit(M.s);
-    fcgi_pm_wout_init(M.s, &M.apps, POLL_FIXED);
-    fcgi_pm_dormant_init(M.s);
-    fcgi_pm_scripts_init(M.s, M.pool);
-    fcgi_pm_apps_init(M.pool, M.s, M.t, &M.apps);
+    mgr.msgbuf = apr_palloc(mgr.pool, FCGI_PM_MSG_MAX);
+    fcgi_pm_pool_init(mgr.s);
+    fcgi_pm_spawn_raise_fd_limit(mgr.s);
+    fcgi_pm_wout_init(mgr.s, &mgr.apps, POLL_FIXED);
+    fcgi_pm_dormant_init(mgr.s);
+    fcgi_pm_scripts_init(mgr.s, mgr.pool);
+    fcgi_pm_apps_init(mgr.pool, mgr.s, mgr.t, &mgr.apps);
     set_title("fcgi-pm: manager");
-    M.t->manager_pid = getpid();
-    M.t->manager_started = apr_time_now();
-    M.t->manager_forks++;
+    mgr.t->manager_pid = getpid();
+    mgr.t->manager_started = apr_time_now();
+    mgr.t->manager_forks++;
 }
 
 /* The fixed head of the loop's poll set (POLL_*). */
@@ -720,8 +720,8 @@ static void poll_fixed(struct pollfd *pfd)
 {
     int i;
 
-    pfd[POLL_SIGNALS].fd = M.sig_r;
-    pfd[POLL_CONTROL].fd = M.ctl;     /* -1 (ignored by poll) once closed */
+    pfd[POLL_SIGNALS].fd = mgr.sig_r;
+    pfd[POLL_CONTROL].fd = mgr.ctl;     /* -1 (ignored by poll) once closed */
     pfd[POLL_DORMANT].fd = fcgi_pm_dormant_fd();
     pfd[POLL_SPAWN].fd = fcgi_pm_scripts_fd();   /* fcgid-script's asks */
     for (i = 0; i < POLL_FIXED; i++) {
@@ -734,7 +734,7 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
                           pid_t parent)
 {
     init_manager(ctl, table, s, parent);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, M.s,
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, mgr.s,
                  "manager running, pid %ld, mod_fcgi_pm/%s, protocol %u",
                  (long)getpid(), FCGI_PM_VERSION, FCGI_PM_PROTO_VERSION);
     for (;;) {
@@ -744,22 +744,22 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
 
         /* The tick runs when due, or after a signal or a message: not on
          * every line a worker writes. */
-        if (M.tick_due == 0 || now >= M.tick_due) {
+        if (mgr.tick_due == 0 || now >= mgr.tick_due) {
             timeout = tick();
-            M.tick_due = timeout < 0 ? APR_INT64_MAX
+            mgr.tick_due = timeout < 0 ? APR_INT64_MAX
                                      : now + apr_time_from_msec(timeout);
         }
-        if (M.stopping && !M.apps) {
+        if (mgr.stopping && !mgr.apps) {
             break;
         }
-        timeout = M.tick_due - now > apr_time_from_sec(3600) ? -1
-                  : (int)apr_time_as_msec(M.tick_due - now) + 1;
+        timeout = mgr.tick_due - now > apr_time_from_sec(3600) ? -1
+                  : (int)apr_time_as_msec(mgr.tick_due - now) + 1;
         pfd = fcgi_pm_wout_pollfds();
         poll_fixed(pfd);
         nfds = fcgi_pm_wout_poll_set(POLL_FIXED);
         pfd = fcgi_pm_wout_pollfds();
         if (poll(pfd, nfds, timeout) < 0 && errno != EINTR) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, errno, M.s, "manager: poll");
+            ap_log_error(APLOG_MARK, APLOG_CRIT, errno, mgr.s, "manager: poll");
             sleep(1);
             continue;
         }
@@ -767,33 +767,33 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
         if (fcgi_pm_wout_poll_done(POLL_FIXED, nfds)) {
             apr_time_t report_by = apr_time_now()
                 + apr_time_from_msec(FCGI_PM_WLOG_REPORT_MS);
-            if (M.tick_due > report_by) {
-                M.tick_due = report_by;   /* "suppressed" reports */
+            if (mgr.tick_due > report_by) {
+                mgr.tick_due = report_by;   /* "suppressed" reports */
             }
         }
         if (pfd[POLL_SIGNALS].revents) {
             handle_signals();
-            M.tick_due = 0;
+            mgr.tick_due = 0;
         }
         if (pfd[POLL_CONTROL].revents && read_control()) {
-            M.tick_due = 0;
+            mgr.tick_due = 0;
         }
         if (pfd[POLL_DORMANT].revents && fcgi_pm_dormant_wake_queued()) {
-            M.tick_due = 0;
+            mgr.tick_due = 0;
         }
         if (pfd[POLL_SPAWN].revents
-            && fcgi_pm_apps_serve_classes(M.stopping != STOP_NONE) > 0) {
-            M.tick_due = 0;
+            && fcgi_pm_apps_serve_classes(mgr.stopping != STOP_NONE) > 0) {
+            mgr.tick_due = 0;
         }
     }
     fcgi_pm_wout_close_all();
-    if (M.stopping == STOP_EXIT) {
+    if (mgr.stopping == STOP_EXIT) {
         remove_pid_file();
     }
-    if (M.t->manager_pid == getpid()) {
-        M.t->manager_pid = 0;
+    if (mgr.t->manager_pid == getpid()) {
+        mgr.t->manager_pid = 0;
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, M.s, "manager pid %ld exiting",
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, mgr.s, "manager pid %ld exiting",
                  (long)getpid());
     _exit(0);
 }

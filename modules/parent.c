@@ -51,7 +51,7 @@ typedef struct {
     pid_t manager_pid;           /* 0: none */
     int ctl_fd;                  /* our end of its control socket, or -1 */
     /* version-specific from here on */
-    int generations;             /* real post_configs seen */
+    int post_configs;             /* real post_configs seen */
     apr_time_t forked_at;        /* when the current manager was forked */
     int quick_deaths;            /* managers that died soon after start */
     int refork_pending;          /* re-fork at the next monitor tick */
@@ -83,7 +83,7 @@ STATE_AT(magic,          0,  4, STABLE);
 STATE_AT(proto,          4,  4, STABLE);
 STATE_AT(manager_pid,    8,  4, STABLE);
 STATE_AT(ctl_fd,         12, 4, STABLE);
-STATE_AT(generations,    16, 4, PROTO);
+STATE_AT(post_configs,    16, 4, PROTO);
 STATE_AT(forked_at,      24, 8, PROTO);
 STATE_AT(quick_deaths,   32, 4, PROTO);
 STATE_AT(refork_pending, 36, 4, PROTO);
@@ -146,7 +146,7 @@ static parent_state *get_state(apr_pool_t *process_pool)
         st->proto = old->proto;
         st->manager_pid = old->manager_pid;
         st->ctl_fd = old->ctl_fd;
-        st->generations = 1;
+        st->post_configs = 1;
     }
     apr_pool_userdata_set(st, STATE_KEY, apr_pool_cleanup_null, process_pool);
     return st;
@@ -223,7 +223,7 @@ static apr_status_t send_app(parent_gen *g, apr_pool_t *p, fcgi_pm_app_conf *app
 static apr_status_t send_generation(parent_gen *g, pid_t takeover)
 {
     apr_pool_t *p;
-    fcgi_pm_rec *rec;
+    fcgi_pm_payload *rec;
     apr_status_t rv;
     int i;
 
@@ -259,11 +259,11 @@ static apr_status_t send_generation(parent_gen *g, pid_t takeover)
     }
     if (rv == APR_SUCCESS) {
         /* mod_fcgid's process classes: one template per server. */
-        apr_array_header_t *classes = apr_array_make(p, 4, sizeof(fcgi_pm_rec *));
+        apr_array_header_t *classes = apr_array_make(p, 4, sizeof(fcgi_pm_payload *));
         fcgi_pm_fcgid_class_records(p, g->s, classes);
         for (i = 0; rv == APR_SUCCESS && i < classes->nelts; i++) {
             rv = fcgi_pm_proto_send(g->state->ctl_fd, FCGI_PM_MSG_CLASS,
-                                    APR_ARRAY_IDX(classes, i, fcgi_pm_rec *),
+                                    APR_ARRAY_IDX(classes, i, fcgi_pm_payload *),
                                     -1, 5000);
         }
     }
@@ -510,7 +510,7 @@ static void acquire_sockets(parent_gen *g, apr_pool_t *process_pool)
         }
         else {
             app->listen_fd = fcgi_pm_sock_acquire(process_pool, g->pconf, app,
-                                                  gid, g->state->generations,
+                                                  gid, g->state->post_configs,
                                                   &err);
         }
         if (app->listen_fd < 0) {
@@ -548,7 +548,7 @@ int fcgi_pm_parent_post_config(apr_pool_t *pconf, server_rec *s,
     g->s = s;
     g->sc = sc;
     g->state = get_state(process_pool);
-    first = g->state->generations++ == 0;
+    first = g->state->post_configs++ == 0;
     current_gen = g;
 
     if (!sc->apps->nelts && !fcgi_pm_fcgid_in_use()
@@ -583,7 +583,7 @@ int fcgi_pm_parent_post_config(apr_pool_t *pconf, server_rec *s,
     else {
         start_manager(g, 0, first ? FIRST_START_WAIT_MS : 0);
     }
-    fcgi_pm_sock_release_unused(process_pool, g->state->generations);
+    fcgi_pm_sock_release_unused(process_pool, g->state->post_configs);
     return OK;
 }
 

@@ -804,7 +804,7 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
             fcgi_pm_worker_slot *s = &app->wslots[j++];
             s->pid = w->root_exited && w->nmembers ? w->members[0].pid : w->pid;
             s->state = w->phase;
-            s->generation = w->roll;
+            s->roll = w->roll;
             s->adopted = w->adopted;
             s->signalled = w->signalled;
             s->activity = !w->proven ? FCGI_PM_ACTIVITY_UNKNOWN
@@ -836,7 +836,7 @@ void fcgi_pm_pool_publish(fcgi_pm_app *app, int stopping)
     else {
         state = FCGI_PM_APP_STARTING;
     }
-    a->generation = app->run.roll;
+    a->roll = app->run.roll;
     a->processes = app->processes;
     a->ready = ready;
     a->alive = alive;

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-fcgi_pm_rec *fcgi_pm_proto_record(apr_pool_t *p)
+fcgi_pm_payload *fcgi_pm_proto_record(apr_pool_t *p)
 {
-    fcgi_pm_rec *rec = apr_pcalloc(p, sizeof(*rec));
+    fcgi_pm_payload *rec = apr_pcalloc(p, sizeof(*rec));
 
     rec->pool = p;
     rec->cap = 1024;
@@ -23,7 +23,7 @@ fcgi_pm_rec *fcgi_pm_proto_record(apr_pool_t *p)
     return rec;
 }
 
-static void put_string(fcgi_pm_rec *rec, const char *s)
+static void put_string(fcgi_pm_payload *rec, const char *s)
 {
     apr_size_t n = strlen(s) + 1;          /* with its NUL */
 
@@ -42,13 +42,13 @@ static void put_string(fcgi_pm_rec *rec, const char *s)
     rec->len += n;
 }
 
-void fcgi_pm_proto_put(fcgi_pm_rec *rec, const char *key, const char *value)
+void fcgi_pm_proto_put(fcgi_pm_payload *rec, const char *key, const char *value)
 {
     put_string(rec, key);
     put_string(rec, value ? value : "");
 }
 
-void fcgi_pm_proto_put_int(fcgi_pm_rec *rec, const char *key, long value)
+void fcgi_pm_proto_put_int(fcgi_pm_payload *rec, const char *key, long value)
 {
     char num[32];
 
@@ -79,7 +79,7 @@ int fcgi_pm_proto_next(const char **pos, const char *end,
 }
 
 apr_status_t fcgi_pm_proto_send(int sock, apr_uint32_t type,
-                                const fcgi_pm_rec *rec, int pass_fd,
+                                const fcgi_pm_payload *rec, int pass_fd,
                                 int timeout_ms)
 {
     fcgi_pm_msg_hdr hdr;
@@ -205,9 +205,9 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait)
     return 1;
 }
 
-fcgi_pm_rec *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec)
+fcgi_pm_payload *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec)
 {
-    fcgi_pm_rec *rec = fcgi_pm_proto_record(p);
+    fcgi_pm_payload *rec = fcgi_pm_proto_record(p);
     int i;
 
     fcgi_pm_proto_put(rec, FCGI_PM_K_NAME, spec->name);

@@ -334,7 +334,7 @@ int fcgi_pm_scripts_next_request(apr_pool_t *p, const char **key,
 void fcgi_pm_scripts_answer(int conn, const char *name, const char *error)
 {
     apr_pool_t *p;
-    fcgi_pm_rec *rec;
+    fcgi_pm_payload *rec;
 
     apr_pool_create(&p, SC.pool);
     rec = fcgi_pm_proto_record(p);

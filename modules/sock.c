@@ -28,7 +28,7 @@
 typedef struct {
     char addr[FCGI_PM_ADDR_MAX];
     int fd;
-    int generation;              /* last generation that used it */
+    int post_config;             /* the last post_config that used it */
     dev_t dev;                   /* unix: the socket file, to notice it */
     ino_t ino;                   /* was removed or replaced behind us */
 } sock_entry;
@@ -67,7 +67,7 @@ typedef struct {
                    "registry is read by every module version")
 REGISTRY_AT(sock_entry, addr, 0, 128);
 REGISTRY_AT(sock_entry, fd, 128, 4);
-REGISTRY_AT(sock_entry, generation, 132, 4);
+REGISTRY_AT(sock_entry, post_config, 132, 4);
 REGISTRY_AT(sock_entry, dev, 136, 8);
 REGISTRY_AT(sock_entry, ino, 144, 8);
 _Static_assert(sizeof(sock_entry) == 152, "sizeof(sock_entry) changed: the "
@@ -477,7 +477,7 @@ static int entry_valid(const sock_entry *e, const char *socket_path)
 
 int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
                          const fcgi_pm_app_conf *app, gid_t gid,
-                         int generation, const char **err)
+                         int post_config, const char **err)
 {
     sock_registry *reg = registry(process_pool);
     sock_entry *e = NULL, fresh;
@@ -493,7 +493,7 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
         if (app->socket_path) {
             refresh_unix(p, app->socket_path, gid);
         }
-        e->generation = generation;
+        e->post_config = post_config;
         return e->fd;
     }
     memset(&fresh, 0, sizeof(fresh));
@@ -519,19 +519,19 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
     }
     apr_cpystrn(e->addr, app->addr, sizeof(e->addr));
     e->fd = fd;
-    e->generation = generation;
+    e->post_config = post_config;
     e->dev = fresh.dev;
     e->ino = fresh.ino;
     return fd;
 }
 
-void fcgi_pm_sock_release_unused(apr_pool_t *process_pool, int generation)
+void fcgi_pm_sock_release_unused(apr_pool_t *process_pool, int post_config)
 {
     sock_registry *reg = registry(process_pool);
     int i;
 
     for (i = 0; i < reg->n; i++) {
-        if (reg->e[i].fd >= 0 && reg->e[i].generation != generation) {
+        if (reg->e[i].fd >= 0 && reg->e[i].post_config != post_config) {
             close(reg->e[i].fd);
             reg->e[i].fd = -1;
         }

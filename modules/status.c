@@ -54,7 +54,7 @@ static int copy_app(apr_pool_t *p, fcgi_pm_table *t, const fcgi_pm_app_slot *a,
     out->name[sizeof(out->name) - 1] = '\0';
     memcpy(out->addr, (const void *)a->addr, sizeof(out->addr));
     out->addr[sizeof(out->addr) - 1] = '\0';
-    out->generation = a->generation;
+    out->roll = a->roll;
     out->processes = a->processes;
     out->ready = a->ready;
     out->alive = a->alive;
@@ -83,7 +83,7 @@ static int copy_app(apr_pool_t *p, fcgi_pm_table *t, const fcgi_pm_app_slot *a,
         }
         tmp[n].pid = w.pid;
         tmp[n].state = w.state;
-        tmp[n].generation = w.generation;
+        tmp[n].roll = w.roll;
         tmp[n].adopted = w.adopted != 0;
         tmp[n].act = ACT_UNKNOWN;
         tmp[n].activity = w.activity;
@@ -242,8 +242,8 @@ status_snapshot *fcgi_pm_status_snapshot_take(apr_pool_t *p, int full)
     s->attached = 1;
     s->manager_pid = t->manager_pid;
     s->manager_up = pid_exists(s->manager_pid);
-    s->generation = t->generation;
-    s->gracefuls = s->generation > 1 ? s->generation - 1 : 0;
+    s->config_generation = t->config_generation;
+    s->gracefuls = s->config_generation > 1 ? s->config_generation - 1 : 0;
     s->reloads = t->reloads;
     s->manager_forks = t->manager_forks;
     s->manager_started = t->manager_started;

@@ -75,7 +75,7 @@ NUM_GETTER(srv_manager_pid, at->s->manager_pid)
 NUM_GETTER(srv_manager_up, at->s->manager_up != 0)
 TIME_GETTER(srv_manager_started, at->s->manager_started)
 NUM_GETTER(srv_manager_uptime, fcgi_pm_status_age(at->s, at->s->manager_started))
-NUM_GETTER(srv_config_generation, at->s->generation)
+NUM_GETTER(srv_config_generation, at->s->config_generation)
 NUM_GETTER(srv_gracefuls, at->s->gracefuls)
 NUM_GETTER(srv_reloads, at->s->reloads)
 NUM_GETTER(srv_manager_forks, at->s->manager_forks)
@@ -102,7 +102,7 @@ static void app_state(const status_where *at, status_value *v)
 {
     set_text(v, fcgi_pm_table_app_state_name(at->a->state));
 }
-NUM_GETTER(app_roll, at->a->generation)
+NUM_GETTER(app_roll, at->a->roll)
 TIME_GETTER(app_created, at->a->created)
 NUM_GETTER(app_configured, at->a->processes)
 NUM_GETTER(app_running, at->a->alive)
@@ -180,7 +180,7 @@ static void wrk_state(const status_where *at, status_value *v)
     set_text(v, fcgi_pm_status_act_names[at->w->act]);
 }
 NUM_GETTER(wrk_adopted, at->w->adopted != 0)
-NUM_GETTER(wrk_roll, at->w->generation)
+NUM_GETTER(wrk_roll, at->w->roll)
 TIME_GETTER(wrk_started, at->w->started)
 TIME_GETTER(wrk_ready_at, at->w->ready_at)
 NUM_GETTER(wrk_age, fcgi_pm_status_age(at->s, at->w->started))
