@@ -163,6 +163,9 @@ typedef struct {
                                      * writable by others, no symlink, in
                                      * docroot */
 
+/* ENV (an APP record's "NAME=value" strings) sets NAME. */
+int fcgi_pm_proto_env_has(const apr_array_header_t *env, const char *name);
+
 /* Encode SPEC as an APP record (keys in a fixed order). */
 fcgi_pm_payload *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec);
 

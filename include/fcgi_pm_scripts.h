@@ -34,6 +34,10 @@ void fcgi_pm_scripts_commit(void);
 /* The spawn socket (-1: none), for the manager's poll(). */
 int fcgi_pm_scripts_fd(void);
 
+/* The manager exits: the spawn socket is closed, and with REMOVE_FILE its
+ * file goes too when it is still ours (not taken over). */
+void fcgi_pm_scripts_close(int remove_file);
+
 /* A class's APP spec from the running template, in P: for a request
  * (KEY, KIND, COMMAND).  Returns NULL, or why it is refused. */
 const char *fcgi_pm_scripts_spec(apr_pool_t *p, const char *key,

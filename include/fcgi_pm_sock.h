@@ -43,8 +43,9 @@ int fcgi_pm_sock_acquire(apr_pool_t *process_pool, apr_pool_t *p,
 /* Close the parent's copies of sockets not used in GENERATION (their app
  * was removed; the manager drains it and removes the socket file). */
 /* A new unix socket of TYPE (SOCK_STREAM, SOCK_SEQPACKET) listening at
- * PATH, root:GID 0660, replacing a stale one nobody answers on; -1 with
- * *ERR.  Not kept in the registry: for the manager's own sockets. */
+ * PATH, root:GID 0660, taking PATH over from any earlier socket (bound
+ * aside, then renamed over it); -1 with *ERR.  Not kept in the registry:
+ * for the manager's own sockets (the spawn socket, mod_fcgid's classes). */
 int fcgi_pm_sock_bind_unix(apr_pool_t *p, const char *path, gid_t gid,
                            int type, const char **err);
 

@@ -251,6 +251,8 @@ void fcgi_pm_apps_refresh_classes(void)
             pp = &app->next;
             continue;
         }
+        spec.sock_dev = (long)app->sock_dev;    /* the same socket file */
+        spec.sock_ino = (long)app->sock_ino;
         fd = dup(app->listen_fd);
         fresh = fd >= 0 ? class_app(&spec, fd, app->class_key, app->class_kind,
                                     app->class_command)
@@ -307,6 +309,15 @@ int fcgi_pm_apps_serve_classes(int stopping)
             continue;
         }
         fd = fcgi_pm_scripts_listen(p, &spec, &err);
+        if (fd >= 0) {
+            /* Its socket file is ours to remove when the class goes. */
+            dev_t dev = 0;
+            ino_t ino = 0;
+            if (fcgi_pm_sock_identity(spec.socket_path, &dev, &ino) == 0) {
+                spec.sock_dev = (long)dev;
+                spec.sock_ino = (long)ino;
+            }
+        }
         app = fd >= 0 ? class_app(&spec, fd, key, kind, command) : NULL;
         if (app && fcgi_pm_apps_add(app)) {
             app->slot->processes = 0;

@@ -39,20 +39,6 @@ const char *fcgi_pm_config_pid_file(apr_pool_t *p, fcgi_pm_server_conf *sc)
     return sc->pid_file ? sc->pid_file : ap_runtime_dir_relative(p, "fcgi-pm.pid");
 }
 
-/* ENV ("NAME=value" strings) sets NAME. */
-static int env_has(const apr_array_header_t *env, const char *name)
-{
-    apr_size_t n = strlen(name);
-    int i;
-
-    for (i = 0; i < env->nelts; i++) {
-        const char *e = APR_ARRAY_IDX(env, i, const char *);
-        if (!strncmp(e, name, n) && e[n] == '=') {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
                              fcgi_pm_app_spec *out)
@@ -85,7 +71,7 @@ void fcgi_pm_config_app_spec(apr_pool_t *p, const fcgi_pm_app_conf *app,
     out->idle_timeout = app->idle_timeout;
     out->max_requests = app->max_requests;
     out->max_request_time = app->max_request_time;
-    if (app->max_requests > 0 && !env_has(out->env, "PHP_FCGI_MAX_REQUESTS")) {
+    if (app->max_requests > 0 && !fcgi_pm_proto_env_has(out->env, "PHP_FCGI_MAX_REQUESTS")) {
         /* php-cgi counts its requests itself, exactly (see MaxRequests). */
         APR_ARRAY_PUSH(out->env, const char *) =
             apr_psprintf(p, "PHP_FCGI_MAX_REQUESTS=%d", app->max_requests);

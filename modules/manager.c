@@ -787,6 +787,7 @@ void fcgi_pm_manager_main(int ctl, fcgi_pm_table *table, server_rec *s,
         }
     }
     fcgi_pm_wout_close_all();
+    fcgi_pm_scripts_close(mgr.stopping == STOP_EXIT);
     if (mgr.stopping == STOP_EXIT) {
         remove_pid_file();
     }

@@ -205,6 +205,20 @@ int fcgi_pm_proto_recv(int sock, char *buf, fcgi_pm_msg *msg, int dontwait)
     return 1;
 }
 
+int fcgi_pm_proto_env_has(const apr_array_header_t *env, const char *name)
+{
+    apr_size_t n = strlen(name);
+    int i;
+
+    for (i = 0; i < env->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(env, i, const char *);
+        if (!strncmp(e, name, n) && e[n] == '=') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 fcgi_pm_payload *fcgi_pm_proto_app_encode(apr_pool_t *p, const fcgi_pm_app_spec *spec)
 {
     fcgi_pm_payload *rec = fcgi_pm_proto_record(p);

@@ -56,6 +56,8 @@ static struct {
     gid_t gid, incoming_gid;
     int fd;                     /* the spawn socket */
     const char *fd_path;
+    dev_t fd_dev;               /* its file, as bound */
+    ino_t fd_ino;
     char *buf;                  /* one message */
 } SC;
 
@@ -145,6 +147,10 @@ static void open_spawn_socket(void)
     }
     SC.fd = fd;
     SC.fd_path = apr_pstrdup(SC.pool, path);
+    if (fcgi_pm_sock_identity(path, &SC.fd_dev, &SC.fd_ino) != 0) {
+        SC.fd_dev = 0;
+        SC.fd_ino = 0;
+    }
 }
 
 void fcgi_pm_scripts_commit(void)
@@ -167,6 +173,17 @@ void fcgi_pm_scripts_commit(void)
 int fcgi_pm_scripts_fd(void)
 {
     return SC.fd;
+}
+
+void fcgi_pm_scripts_close(int remove_file)
+{
+    if (SC.fd >= 0 && remove_file && SC.fd_path) {
+        fcgi_pm_sock_unlink_if_ours(SC.fd_path, SC.fd_dev, SC.fd_ino);
+    }
+    if (SC.fd >= 0) {
+        close(SC.fd);
+        SC.fd = -1;
+    }
 }
 
 /* An absolute path without ".", ".." or empty components, nor control
@@ -268,6 +285,11 @@ const char *fcgi_pm_scripts_spec(apr_pool_t *p, const char *key,
     out->max_requests = o->max_requests;
     out->max_request_time = o->max_request_time;
     out->lifetime = o->lifetime;
+    if (out->max_requests > 0 && !fcgi_pm_proto_env_has(out->env, "PHP_FCGI_MAX_REQUESTS")) {
+        /* php-cgi counts its requests itself, exactly (as MaxRequests). */
+        APR_ARRAY_PUSH(out->env, const char *) =
+            apr_psprintf(p, "PHP_FCGI_MAX_REQUESTS=%d", out->max_requests);
+    }
     out->uid = t->uid;
     out->gid = t->gid;
     out->groups = t->groups;

@@ -411,10 +411,29 @@ static int open_unix(apr_pool_t *p, const char *path, gid_t gid, int type,
 int fcgi_pm_sock_bind_unix(apr_pool_t *p, const char *path, gid_t gid,
                            int type, const char **err)
 {
+    /* Bound under a name of its own, then renamed over PATH: a manager
+     * that takes over from another (a module upgrade) gets PATH at once,
+     * and whoever still holds the old socket serves what it has queued.
+     * Only root makes entries in the socket directory (root:Group 0710). */
+    const char *tmp = apr_psprintf(p, "%s.%ld", path, (long)getpid());
+    struct sockaddr_un sun;
     sock_entry e;
+    int fd;
 
     memset(&e, 0, sizeof(e));
-    return open_unix(p, path, gid, type, &e, err);
+    if (strlen(tmp) >= sizeof(sun.sun_path)) {
+        return open_unix(p, path, gid, type, &e, err);
+    }
+    (void)unlink(tmp);               /* left by a crash of this pid */
+    fd = open_unix(p, tmp, gid, type, &e, err);
+    if (fd >= 0 && rename(tmp, path) != 0) {
+        *err = apr_psprintf(p, "cannot rename %s to %s: %s", tmp, path,
+                            strerror(errno));
+        (void)unlink(tmp);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* A socket kept from an earlier generation (perhaps of an earlier module

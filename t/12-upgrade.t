@@ -37,10 +37,19 @@ my $so = $t->root . '/mod_fcgi_pm.so';
 copy(FcgiPmTest::module_path(), $so) or die "copy: $!";
 $ENV{FCGI_PM_MODULE} = $so;
 my $hello = $t->app('hello');
-$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 4', 'ShutdownTimeout 10'));
+# A mod_fcgid-style script directory too: its classes are the manager's.
+my $cgi = $t->docroot . '/cgi';
+mkdir $cgi; chmod 0755, $cgi;
+for my $n (qw(before after)) {
+    copy($hello, "$cgi/$n.fcgi") or die "copy: $!";
+    chmod 0755, "$cgi/$n.fcgi";
+}
+$t->write_conf(app_conf('hello', "$hello --app=hello", 'Processes 4', 'ShutdownTimeout 10')
+               . "<Directory \"$cgi\">\n    Options +ExecCGI\n    AddHandler fcgid-script .fcgi\n</Directory>\n");
 ok($t->start, "httpd started with protocol $cur");
 ok(wait_for(sub { $t->workers(match => qr/--app=hello\b/) == 4 }, 20), '4 workers');
 ok($t->wait_ok('/hello/', 20), 'app answers');
+is($t->get('/cgi/before.fcgi')->{status}, 200, 'an fcgid-script class answers');
 my $old_manager = $t->manager_pid;
 ok($old_manager, "manager $old_manager");
 my @old_workers = $t->workers(match => qr/--app=hello\b/);
@@ -71,6 +80,10 @@ ok(wait_for(sub { !grep { pid_alive($_) } @old_workers }, 30),
    'the old workers are gone');
 ok(wait_for(sub { $t->workers(match => qr/--app=hello\b/, manager => $new_manager) == 4 }, 20),
    'the new manager runs 4 workers');
+# The new manager took the spawn socket over: the class of before the
+# upgrade is made again on demand, and a new one is made.
+is($t->get('/cgi/before.fcgi')->{status}, 200, 'the fcgid-script class answers after the takeover');
+is($t->get('/cgi/after.fcgi')->{status}, 200, 'a class never seen before is made by the new manager');
 sleep 1;
 my $s = $t->load_finish($load);
 note(FcgiPmTest::load_summary_text($s));

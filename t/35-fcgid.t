@@ -238,6 +238,40 @@ SKIP: {
 
 ok($t->stop, 'httpd stopped');
 
+# The same handler under the other MPMs: each httpd child asks the
+# manager for the class on its own; the first ask makes it, the others
+# find it.  A load of more clients than processes, and two gracefuls.
+for my $mpm (qw(prefork worker)) {
+    my $tm = FcgiPmTest->new(mpm => $mpm);
+    my $d = $tm->docroot;
+    mkdir "$d/cgi"; chmod 0755, "$d/cgi";
+    put_file("$d/cgi/hello.fcgi", $tm->app('hello'), 0755);
+    $tm->write_conf(<<"EOT");
+FcgidMaxProcessesPerClass 3
+<Directory "$d/cgi">
+    Options +ExecCGI
+    AddHandler fcgid-script .fcgi
+</Directory>
+EOT
+    ok($tm->start, "$mpm: httpd started") or next;
+    my $l = $tm->load_start(
+        clients => 6, until_stopped => 1, max_seconds => 60, timeout => 30,
+        expect  => qr/^APP=hello-c$/m,
+        path    => sub { my ($c, $i) = @_; return "/cgi/hello.fcgi?sleep=50&c=$c&i=$i" });
+    sleep 1;
+    ok(eval { $tm->graceful }, "$mpm: graceful 1 under load") or diag($@);
+    sleep 1;
+    ok(eval { $tm->graceful }, "$mpm: graceful 2 under load") or diag($@);
+    sleep 1;
+    my $ls = $tm->load_finish($l);
+    note("$mpm: " . FcgiPmTest::load_summary_text($ls));
+    cmp_ok($ls->{total}, '>=', 20, "$mpm: load ran ($ls->{total} requests)");
+    is($ls->{failed} + $ls->{non2xx} + $ls->{bad_body}, 0, "$mpm: no request failed");
+    my @made = $tm->log_text =~ /app fcgid-hello\.fcgi-[0-9a-f]+: script .*, started on demand/g;
+    is(scalar @made, 1, "$mpm: one class made, however many children asked");
+    ok($tm->stop, "$mpm: httpd stopped");
+}
+
 # The example shipped in conf/examples passes configtest as it is.
 {
     my $t2 = FcgiPmTest->new;
