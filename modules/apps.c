@@ -293,7 +293,8 @@ int fcgi_pm_apps_serve_classes(int stopping)
             break;
         }
         why = fcgi_pm_scripts_spec(p, key, kind, command, &spec);
-        if (why || (app = fcgi_pm_apps_find(spec.name)) != NULL) {
+        if (why || fcgi_pm_apps_find(spec.name)) {
+            /* Refused, or made already (another child asked first). */
             fcgi_pm_scripts_answer(conn, why ? NULL : spec.name, why);
             continue;
         }
@@ -301,10 +302,15 @@ int fcgi_pm_apps_serve_classes(int stopping)
             classes += app->dynamic;
         }
         if (classes >= FCGI_PM_MAX_CLASSES || stopping) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, A.s, "%s %s: not started: "
-                         "%s", kind, command, stopping ? "stopping"
-                         : "already " APR_STRINGIFY(FCGI_PM_MAX_CLASSES)
-                           " scripts and wrappers run");
+            if (stopping) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, A.s, "%s %s: not "
+                             "started: the manager is stopping", kind, command);
+            }
+            else {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, A.s, "%s %s: not "
+                             "started: already %d scripts and wrappers run",
+                             kind, command, FCGI_PM_MAX_CLASSES);
+            }
             fcgi_pm_scripts_answer(conn, NULL, "too many classes");
             continue;
         }
