@@ -84,7 +84,7 @@ $t->write_conf(<<"EOT");
 FcgidMaxRequestLen 1000
 FcgidInitialEnv SERVERENV server
 FcgidPassHeader Authorization
-FcgidCmdOptions /usr/bin/php-cgi MaxRequestsPerProcess 10 MaxProcesses 3 MinProcesses 1
+FcgidCmdOptions /usr/bin/php-cgi MaxRequestsPerProcess 30 MaxProcesses 3 MinProcesses 1
 FcgidCmdOptions $docroot/cgi/opts.fcgi InitialEnv CMDOPT=yes MaxProcessLifeTime 2 MinProcesses 0 IOTimeout 30
 FcgidIdleTimeout 60
 FcgidMinProcessesPerClass 0
@@ -196,7 +196,7 @@ SKIP: {
 }
 
 # Saturation and gracefuls: 8 clients on the C script's class (its pool
-# grows on demand) and on PHP (at most 3 php-cgi, each exiting after 10
+# grows on demand) and on PHP (at most 3 php-cgi, each exiting after 30
 # requests: PHP_FCGI_MAX_REQUESTS), 5 gracefuls while they run.
 my $mark = $t->log_mark;
 my $load = $t->load_start(
@@ -219,7 +219,7 @@ $r = $t->get('/cgi/hello.fcgi');
 is($r->{status}, 200, 'the class still answers after the gracefuls');
 SKIP: {
     skip 'no php-cgi', 1 unless $have_php;
-    my $exits = () = $t->log_since($mark) =~ /app fcgid-php_cgi-[0-9a-f]+: worker \d+ (?:seen serving \d+ requests \(MaxRequests 10\)|exited with status 0)/g;
+    my $exits = () = $t->log_since($mark) =~ /app fcgid-php_cgi-[0-9a-f]+: worker \d+ (?:seen serving \d+ requests \(MaxRequests 30\)|exited with status 0)/g;
     cmp_ok($exits, '>=', 1, "php-cgi workers recycled themselves under the load ($exits seen)");
 }
 
