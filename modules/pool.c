@@ -304,11 +304,13 @@ static int served_lately(const fcgi_pm_app *app, apr_time_t now)
 static int clean_recycle(fcgi_pm_app *app, fcgi_pm_worker *w, int status,
                          apr_time_t now)
 {
-    /* A worker counted ready (seen waiting, or assumed so after a while
-     * under saturation, when it is never seen waiting) that leaves with
-     * status 0 has served: php-cgi at PHP_FCGI_MAX_REQUESTS. */
+    /* A worker counted ready (seen waiting, or assumed so after a while)
+     * or one that ran a second, leaving with status 0, has served:
+     * php-cgi at PHP_FCGI_MAX_REQUESTS under saturation is never seen
+     * waiting, and a slow manager's looks may miss it serving. */
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0
-        || !(served_lately(app, now) || w->phase == FCGI_PM_WORKER_READY)) {
+        || !(served_lately(app, now) || w->phase == FCGI_PM_WORKER_READY
+             || now - w->started >= apr_time_from_sec(1))) {
         return 0;
     }
     if (now - app->run.quick_exits_since > apr_time_from_sec(1)) {
