@@ -7,12 +7,16 @@
  *                            the handler only sets the flag
  *   sleep_ms(MS)             sleeps MS milliseconds, restarted on EINTR
  *   query_long(QS, KEY)      the number after "KEY=" in a query string, 0
+ *   appkit_serve(NAME, ANSWER)  the single-threaded libfcgi loop on fd 0:
+ *                            ANSWER(request) per request until USR1
  */
 #ifndef APPKIT_H
 #define APPKIT_H
 
 #include <errno.h>
+#include <fcgiapp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +50,41 @@ static inline long query_long(const char *qs, const char *key)
         p = strchr(p, '&');
         if (p)
             p++;
+    }
+    return 0;
+}
+
+/* USR1's handler goes in after libfcgi's own; no SA_RESTART, so that USR1
+ * ends a wait in accept() (FCGI_FAIL_ACCEPT_ON_INTR).  Returns main's
+ * exit status. */
+static inline int appkit_serve(const char *name,
+                               void (*answer)(FCGX_Request *req))
+{
+    FCGX_Request req;
+    struct sigaction sa;
+
+    if (FCGX_Init() != 0) {
+        fprintf(stderr, "%s: FCGX_Init failed\n", name);
+        return 2;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        fprintf(stderr, "%s: FCGX_InitRequest failed\n", name);
+        return 2;
+    }
+    while (!graceful_exit) {
+        int rc = FCGX_Accept_r(&req);
+        if (rc < 0) {
+            if (rc == -EINTR && !graceful_exit)
+                continue;
+            break;
+        }
+        answer(&req);
+        FCGX_Finish_r(&req);
     }
     return 0;
 }

@@ -148,31 +148,5 @@ static void answer(FCGX_Request *req)
 
 int main(void)
 {
-    FCGX_Request req;
-    struct sigaction sa;
-
-    if (FCGX_Init() != 0) {
-        fprintf(stderr, "authz: FCGX_Init failed\n");
-        return 2;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-        fprintf(stderr, "authz: FCGX_InitRequest failed\n");
-        return 2;
-    }
-    while (!graceful_exit) {
-        int rc = FCGX_Accept_r(&req);
-        if (rc < 0) {
-            if (rc == -EINTR && !graceful_exit)
-                continue;
-            break;
-        }
-        answer(&req);
-        FCGX_Finish_r(&req);
-    }
-    return 0;
+    return appkit_serve("authz", answer);
 }

@@ -22,47 +22,26 @@
 
 #include "appkit.h"
 
+/* ?ticks=N&every=MS: N lines on stderr, MS apart, then the answer. */
+static void answer(FCGX_Request *req)
+{
+    const char *qs = FCGX_GetParam("QUERY_STRING", req->envp);
+    long ticks = query_long(qs, "ticks");
+    long every = query_long(qs, "every");
+    long i;
+
+    if (every <= 0)
+        every = 200;
+    for (i = 1; i <= ticks; i++) {
+        FCGX_FPrintF(req->err, "drip tick %ld\n", i);
+        FCGX_FFlush(req->err);
+        sleep_ms(every);
+    }
+    FCGX_FPrintF(req->out, "Content-Type: text/plain\r\n\r\nDONE PID=%ld\n",
+                 (long)getpid());
+}
+
 int main(void)
 {
-    FCGX_Request req;
-    struct sigaction sa;
-
-    if (FCGX_Init() != 0) {
-        fprintf(stderr, "drip: FCGX_Init failed\n");
-        return 2;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-        fprintf(stderr, "drip: FCGX_InitRequest failed\n");
-        return 2;
-    }
-    while (!graceful_exit) {
-        const char *qs;
-        long ticks, every, i;
-        int rc = FCGX_Accept_r(&req);
-
-        if (rc < 0) {
-            if (rc == -EINTR && !graceful_exit)
-                continue;
-            break;
-        }
-        qs = FCGX_GetParam("QUERY_STRING", req.envp);
-        ticks = query_long(qs, "ticks");
-        every = query_long(qs, "every");
-        if (every <= 0)
-            every = 200;
-        for (i = 1; i <= ticks; i++) {
-            FCGX_FPrintF(req.err, "drip tick %ld\n", i);
-            FCGX_FFlush(req.err);
-            sleep_ms(every);
-        }
-        FCGX_FPrintF(req.out, "Content-Type: text/plain\r\n\r\nDONE PID=%ld\n",
-                     (long)getpid());
-        FCGX_Finish_r(&req);
-    }
-    return 0;
+    return appkit_serve("drip", answer);
 }
